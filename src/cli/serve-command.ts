@@ -1,0 +1,38 @@
+import { loadConfig } from '../config/load-config.ts';
+import { compose } from '../compose.ts';
+import { buildApp } from '../app.ts';
+
+/**
+ * `clarus serve`: starts the embedded database when no DATABASE_URL is set, applies migrations,
+ * creates the first organisation on a first start, and serves HTTP(S). Stops cleanly on SIGINT/SIGTERM.
+ */
+export async function serve(out: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  for (const notice of config.notices) out(notice);
+  const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const composition = await compose(config, { log: debug ? (m) => out(m) : () => undefined });
+  const app = await buildApp({ config, services: composition.services });
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await app.close();
+    await composition.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await composition.close();
+    throw error;
+  }
+  const link = await composition.services.tenants.bootstrap(config.bootstrap.tenant, config.bootstrap.adminEmail);
+  out(`Clarus is running at ${config.publicUrl} (${config.database.mode} database, ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (link) {
+    out(`First Administrator (${config.bootstrap.adminEmail}): open this one-time link within ${Math.round(config.auth.inviteTtl / 3600)} hours to set a password and a second factor:`);
+    out(link.url);
+  }
+}

@@ -1,0 +1,82 @@
+import type { Config } from './config/load-config.ts';
+import { AccessTokenSigner } from './crypto/access-tokens.ts';
+import { TokenHasher } from './crypto/opaque-tokens.ts';
+import { SecretBox } from './crypto/secret-box.ts';
+import { deriveSubkey } from './crypto/subkeys.ts';
+import { openDatabases, type Databases } from './data/open-databases.ts';
+import { checkDatabases } from './data/health.ts';
+import { AccountService } from './services/account.service.ts';
+import type { ServiceContext } from './services/context.ts';
+import { PasskeyService } from './services/passkey.service.ts';
+import { SecondFactorService } from './services/second-factor.service.ts';
+import { SecurityEventService } from './services/security-event.service.ts';
+import { SessionService } from './services/session.service.ts';
+import { SignInThrottle } from './services/sign-in-throttle.ts';
+import { SignInService } from './services/sign-in.service.ts';
+import { TenantService } from './services/tenant.service.ts';
+import { UserAdminService } from './services/user-admin.service.ts';
+
+/** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
+export interface Services {
+  sessions: SessionService;
+  signIn: SignInService;
+  secondFactor: SecondFactorService;
+  passkeys: PasskeyService;
+  account: AccountService;
+  users: UserAdminService;
+  tenants: TenantService;
+  securityEvents: SecurityEventService;
+  readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
+}
+
+export interface Composition {
+  config: Config;
+  services: Services;
+  databases: Databases;
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  clock?: () => Date;
+  log?: (message: string) => void;
+  securityLog?: (event: object) => void;
+}
+
+/** The one place that creates repositories and services and wires them (DESIGN.md layout). */
+export async function compose(config: Config, options: ComposeOptions = {}): Promise<Composition> {
+  const clock = options.clock ?? (() => new Date());
+  const databases = await openDatabases(config, options.log ?? (() => undefined));
+  if (databases.role.superuser || databases.role.bypassRls) {
+    if (config.env === 'production') {
+      await databases.close();
+      throw new Error('the database role in DATABASE_URL is a superuser or bypasses row-level security; use an ordinary role');
+    }
+    options.log?.('warning: the application database role bypasses row-level security');
+  }
+  const securityEvents = new SecurityEventService(databases.unitOfWork, clock, options.securityLog ?? (() => undefined));
+  const ctx: ServiceContext = {
+    uow: databases.unitOfWork,
+    clock,
+    settings: { publicUrl: config.publicUrl, ...config.auth },
+    signer: new AccessTokenSigner(config.secrets.jwtKey, config.auth.accessTokenTtl),
+    tokens: new TokenHasher(deriveSubkey(config.secrets.secretKey, 'token-hash')),
+    throttleKeys: new TokenHasher(deriveSubkey(config.secrets.secretKey, 'login-throttle')),
+    secretBox: new SecretBox(deriveSubkey(config.secrets.secretKey, 'totp-secret-box')),
+    securityEvents,
+  };
+  const sessions = new SessionService(ctx);
+  const throttle = new SignInThrottle(ctx);
+  const users = new UserAdminService(ctx);
+  const services: Services = {
+    sessions,
+    signIn: new SignInService(ctx, sessions, throttle),
+    secondFactor: new SecondFactorService(ctx, sessions, throttle),
+    passkeys: new PasskeyService(ctx, sessions),
+    account: new AccountService(ctx),
+    users,
+    tenants: new TenantService(ctx, users),
+    securityEvents,
+    readiness: () => checkDatabases(databases),
+  };
+  return { config, services, databases, close: () => databases.close() };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * The environment Clarus reads, as one schema. Every variable is documented in README.md
+ * ("Configuration"); secrets may also come from `<NAME>_FILE` (see secret-sources.ts).
+ */
+const seconds = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+export const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  CLARUS_DATA_DIR: z.string().min(1).default('./data'),
+  CLARUS_PUBLIC_URL: z.url().optional(),
+  CLARUS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CLARUS_TRUST_PROXY: z.stringbool().default(false),
+
+  DATABASE_URL: z.string().optional(),
+  DATABASE_READ_URL: z.string().optional(),
+  DATABASE_MIGRATION_URL: z.string().optional(),
+  AUDIT_DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  CLARUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+
+  CLARUS_JWT_KEY: z.string().optional(),
+  CLARUS_SECRET_KEY: z.string().optional(),
+
+  // AUTH-3: access tokens live at most one hour.
+  CLARUS_ACCESS_TOKEN_TTL: seconds(900, 30, 3600),
+  // AUTH-4: 15 minutes idle, 12 hours absolute, configurable.
+  CLARUS_IDLE_TIMEOUT: seconds(900, 2, 86_400),
+  CLARUS_ABSOLUTE_TIMEOUT: seconds(43_200, 60, 7 * 86_400),
+  CLARUS_STEP_UP_WINDOW: seconds(300, 30, 3600),
+  CLARUS_INVITE_TTL: seconds(72 * 3600, 300, 30 * 86_400),
+  // AUTH-6: 5 failures in 15 minutes lock the account (and throttle the address) for 15 minutes.
+  CLARUS_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  CLARUS_LOGIN_WINDOW: seconds(900, 10, 86_400),
+  CLARUS_LOCKOUT: seconds(900, 10, 86_400),
+  CLARUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(10).max(100_000).default(600),
+  CLARUS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+
+  CLARUS_TLS_CERT_FILE: z.string().optional(),
+  CLARUS_TLS_KEY_FILE: z.string().optional(),
+
+  CLARUS_INIT_TENANT: z.string().default('main'),
+  CLARUS_INIT_ADMIN_EMAIL: z.string().default('admin@clarus.local'),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+/** Names of the variables that hold secrets: each may be given as `<NAME>_FILE` instead. */
+export const secretVariables = [
+  'DATABASE_URL',
+  'DATABASE_READ_URL',
+  'DATABASE_MIGRATION_URL',
+  'AUDIT_DATABASE_URL',
+  'CLARUS_JWT_KEY',
+  'CLARUS_SECRET_KEY',
+] as const;

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { environmentSchema, type Environment } from './config.schema.ts';
+import { resolveSecretFiles } from './secret-sources.ts';
+import { databaseUrlProblem, decodeKeyMaterial, jwtKeyProblem, symmetricSecretProblem } from './secret-strength.ts';
+import { loadOrCreateDevelopmentSecrets } from './development-secrets.ts';
+
+export type DatabaseConfig =
+  | { mode: 'embedded'; port: number; directory: string }
+  | { mode: 'external'; url: string; readUrl?: string; migrationUrl?: string; auditUrl: string };
+
+export interface Config {
+  env: Environment['NODE_ENV'];
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  logLevel: Environment['CLARUS_LOG_LEVEL'];
+  trustProxy: boolean;
+  database: DatabaseConfig;
+  poolMax: number;
+  secrets: { jwtKey: string; secretKey: Buffer };
+  auth: {
+    accessTokenTtl: number;
+    idleTimeout: number;
+    absoluteTimeout: number;
+    stepUpWindow: number;
+    inviteTtl: number;
+    maxFailures: number;
+    failureWindow: number;
+    lockout: number;
+  };
+  http: { rateLimitPerMinute: number; bodyLimit: number; tls?: { cert: Buffer; key: Buffer } };
+  bootstrap: { tenant: string; adminEmail: string };
+  /** Things the operator should be told at start (never secrets). */
+  notices: string[];
+}
+
+/** Thrown with every problem found, so an operator fixes them in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration invalid: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Reads and validates the whole configuration (KEY-5). Production refuses missing, default or weak
+ * secrets; development generates what is missing into the data directory and says so.
+ */
+export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const raw = resolveSecretFiles(processEnv, problems);
+  const parsed = environmentSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const dataDir = resolve(env.CLARUS_DATA_DIR);
+  const notices: string[] = [];
+
+  let jwtKey = env.CLARUS_JWT_KEY;
+  let secretKeyText = env.CLARUS_SECRET_KEY;
+  if (production) {
+    if (!jwtKey) problems.push('CLARUS_JWT_KEY is required in production');
+    if (!secretKeyText) problems.push('CLARUS_SECRET_KEY is required in production');
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production (the embedded database is for development)');
+    if (!env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required in production');
+    if (!env.CLARUS_PUBLIC_URL) problems.push('CLARUS_PUBLIC_URL is required in production');
+  } else if (!jwtKey || !secretKeyText) {
+    const generated = loadOrCreateDevelopmentSecrets(dataDir);
+    jwtKey ??= generated.jwtKey;
+    secretKeyText ??= generated.secretKey;
+    notices.push(generated.generated
+      ? `development mode: generated local secrets in ${generated.directory} (mode 0600); never use them in production`
+      : `development mode: using local secrets from ${generated.directory}`);
+  }
+  if (jwtKey) {
+    const problem = jwtKeyProblem(jwtKey);
+    if (problem) problems.push(problem);
+  }
+  if (secretKeyText) {
+    const problem = symmetricSecretProblem('CLARUS_SECRET_KEY', secretKeyText);
+    if (problem) problems.push(problem);
+  }
+  if (env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
+  if (production) {
+    for (const name of ['DATABASE_URL', 'DATABASE_READ_URL', 'DATABASE_MIGRATION_URL', 'AUDIT_DATABASE_URL'] as const) {
+      const value = env[name];
+      const problem = value ? databaseUrlProblem(name, value) : undefined;
+      if (problem) problems.push(problem);
+    }
+  }
+  const tls = readTls(env, problems);
+  if (production && !tls && !env.CLARUS_TRUST_PROXY) {
+    problems.push('production needs CLARUS_TLS_CERT_FILE/CLARUS_TLS_KEY_FILE, or CLARUS_TRUST_PROXY=true behind a TLS proxy');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const scheme = tls ? 'https' : 'http';
+  const shownHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+  const publicUrl = (env.CLARUS_PUBLIC_URL ?? `${scheme}://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${env.PORT}`).replace(/\/$/, '');
+  const database: DatabaseConfig = env.DATABASE_URL
+    ? {
+        mode: 'external',
+        url: env.DATABASE_URL,
+        auditUrl: env.AUDIT_DATABASE_URL ?? env.DATABASE_URL,
+        ...(env.DATABASE_READ_URL ? { readUrl: env.DATABASE_READ_URL } : {}),
+        ...(env.DATABASE_MIGRATION_URL ? { migrationUrl: env.DATABASE_MIGRATION_URL } : {}),
+      }
+    : { mode: 'embedded', port: env.CLARUS_EMBEDDED_PG_PORT, directory: resolve(dataDir, 'pg') };
+
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir,
+    publicUrl,
+    logLevel: env.CLARUS_LOG_LEVEL,
+    trustProxy: env.CLARUS_TRUST_PROXY,
+    database,
+    poolMax: env.DATABASE_POOL_MAX,
+    secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer },
+    auth: {
+      accessTokenTtl: env.CLARUS_ACCESS_TOKEN_TTL,
+      idleTimeout: env.CLARUS_IDLE_TIMEOUT,
+      absoluteTimeout: env.CLARUS_ABSOLUTE_TIMEOUT,
+      stepUpWindow: env.CLARUS_STEP_UP_WINDOW,
+      inviteTtl: env.CLARUS_INVITE_TTL,
+      maxFailures: env.CLARUS_LOGIN_MAX_FAILURES,
+      failureWindow: env.CLARUS_LOGIN_WINDOW,
+      lockout: env.CLARUS_LOCKOUT,
+    },
+    http: { rateLimitPerMinute: env.CLARUS_RATE_LIMIT_PER_MINUTE, bodyLimit: env.CLARUS_BODY_LIMIT_BYTES, ...(tls ? { tls } : {}) },
+    bootstrap: { tenant: env.CLARUS_INIT_TENANT, adminEmail: env.CLARUS_INIT_ADMIN_EMAIL },
+    notices,
+  };
+}
+
+function readTls(env: Environment, problems: string[]): { cert: Buffer; key: Buffer } | undefined {
+  const { CLARUS_TLS_CERT_FILE: certFile, CLARUS_TLS_KEY_FILE: keyFile } = env;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    problems.push('CLARUS_TLS_CERT_FILE and CLARUS_TLS_KEY_FILE go together');
+    return undefined;
+  }
+  try {
+    return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+  } catch {
+    problems.push('the TLS certificate or key file cannot be read');
+    return undefined;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The one catalog of errors a client can see (DESIGN.md "Where security lives" 6). Codes are
+ * stable API: clients and tests match on them. Messages are safe: they never echo input, never
+ * reveal whether an account exists, never name internals.
+ */
+export const errorCatalog = {
+  CLARUS_ERR_VALIDATION: { status: 400, message: 'The request is not valid.' },
+  CLARUS_ERR_MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  CLARUS_ERR_BAD_REQUEST: { status: 400, message: 'The request cannot be processed.' },
+  CLARUS_ERR_UNAUTHENTICATED: { status: 401, message: 'Sign in to continue.' },
+  CLARUS_ERR_TOKEN_EXPIRED: { status: 401, message: 'The access token has expired; refresh it.' },
+  CLARUS_ERR_SESSION_EXPIRED: { status: 401, message: 'Your session has ended. Sign in again.' },
+  CLARUS_ERR_AUTH_FAILED: { status: 401, message: 'The e-mail address or password is not correct.' },
+  CLARUS_ERR_MFA_FAILED: { status: 401, message: 'The code is not correct or was already used.' },
+  CLARUS_ERR_FORBIDDEN: { status: 403, message: 'You do not have permission for this action.' },
+  CLARUS_ERR_CSRF: { status: 403, message: 'The request is missing a valid CSRF token.' },
+  CLARUS_ERR_STEP_UP_REQUIRED: { status: 403, message: 'Confirm with your second factor to continue.' },
+  CLARUS_ERR_MFA_STAGE: { status: 403, message: 'Complete the second factor first.' },
+  CLARUS_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
+  CLARUS_ERR_ENROLMENT_INVALID: { status: 404, message: 'This enrolment link is not valid or has expired.' },
+  CLARUS_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  CLARUS_ERR_EMAIL_UNAVAILABLE: { status: 409, message: 'This e-mail address cannot be used.' },
+  CLARUS_ERR_PASSWORD_WEAK: { status: 400, message: 'Choose a password of at least 12 characters that is not commonly used.' },
+  CLARUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  CLARUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted.' },
+  CLARUS_ERR_AUTH_LOCKED: { status: 429, message: 'Too many failed sign-in attempts. Try again later.' },
+  CLARUS_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests. Slow down.' },
+  CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },
+  CLARUS_ERR_UNAVAILABLE: { status: 503, message: 'A required service is unavailable.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** An expected failure that maps to one catalog entry; services throw it, the HTTP layer renders it. */
+export class ClarusError extends Error {
+  readonly status: number;
+  constructor(readonly code: ErrorCode, readonly fields?: FieldProblem[]) {
+    super(errorCatalog[code].message);
+    this.status = errorCatalog[code].status;
+  }
+}

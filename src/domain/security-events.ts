@@ -1,0 +1,24 @@
+/**
+ * Security event classes from the security policy ("Security Event Classification") and MON-1.
+ * Critical: data breach, unauthorized PHI access. High: authentication bypass, privilege escalation.
+ * Medium: DoS, suspicious activity. Low: failed sign-ins, minor configuration issues.
+ */
+export const severities = ['Critical', 'High', 'Medium', 'Low'] as const;
+export type Severity = (typeof severities)[number];
+
+/** The catalog of security event kinds and their class; later capabilities add to it. */
+export const securityEventKinds = {
+  'auth.sign-in-failed': 'Low',
+  'auth.lockout': 'Medium',
+  'auth.address-throttled': 'Medium',
+  'auth.refresh-token-reuse': 'High',
+  'auth.mfa-failed': 'Low',
+  'auth.recovery-code-used': 'Medium',
+  'auth.password-changed': 'Low',
+  'auth.sessions-revoked': 'Low',
+  'users.roles-changed': 'Medium',
+  'users.disabled': 'Low',
+  'config.weak-development-secrets': 'Low',
+} as const satisfies Record<string, Severity>;
+
+export type SecurityEventKind = keyof typeof securityEventKinds;

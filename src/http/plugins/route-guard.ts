@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ClarusError } from '../../domain/error-catalog.ts';
+import { permissionsOf, isRole } from '../../domain/roles.ts';
+import type { SessionService } from '../../services/session.service.ts';
+import type { RouteAccess } from '../route-access.ts';
+import { ACCESS_COOKIE } from '../session-cookies.ts';
+
+/** Thrown at start-up: a route that declares neither `public` nor a permission is a hole. */
+export class UndeclaredRouteError extends Error {
+  constructor(method: string, url: string) {
+    super(`route ${method} ${url} declares neither public nor a permission`);
+  }
+}
+
+function accessOf(request: FastifyRequest): RouteAccess | undefined {
+  return request.routeOptions.config.access;
+}
+
+/**
+ * DESIGN.md "Where security lives" 1-2: a root onRoute check refuses undeclared routes; a root
+ * onRequest hook authenticates; a root preHandler checks stage, permission and step-up. Being root
+ * hooks, no nested plugin's routes can escape them. Deny by default.
+ */
+export function registerRouteGuard(app: FastifyInstance, sessions: SessionService): void {
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    const declared = access !== undefined && ('public' in access ? access.public === true : typeof access.permission === 'string');
+    if (!declared) throw new UndeclaredRouteError(String(route.method), route.url);
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const access = accessOf(request);
+    // No matched route: the 404 handler answers, which serves no data.
+    if (request.routeOptions.url === undefined || access === undefined || 'public' in access) return;
+    const token = request.cookies[ACCESS_COOKIE];
+    if (!token) throw new ClarusError('CLARUS_ERR_UNAUTHENTICATED');
+    request.principal = await sessions.authenticate(token);
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const access = accessOf(request);
+    if (request.routeOptions.url === undefined || access === undefined || 'public' in access) return;
+    const principal = request.principal;
+    if (!principal) throw new ClarusError('CLARUS_ERR_UNAUTHENTICATED');
+    const stages = access.stages ?? ['full'];
+    if (!stages.includes(principal.stage)) throw new ClarusError('CLARUS_ERR_MFA_STAGE');
+    if (!permissionsOf(principal.roles.filter(isRole)).has(access.permission)) throw new ClarusError('CLARUS_ERR_FORBIDDEN');
+    if (access.stepUp && !sessions.hasFreshStepUp(principal)) throw new ClarusError('CLARUS_ERR_STEP_UP_REQUIRED');
+  });
+}

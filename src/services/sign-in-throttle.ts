@@ -1,0 +1,55 @@
+import { ClarusError } from '../domain/error-catalog.ts';
+import { loginThrottleRepository } from '../data/repositories/login-throttle.repository.ts';
+import type { RequestOrigin, ServiceContext } from './context.ts';
+
+/**
+ * AUTH-6: failures are counted per account (by keyed hash of the e-mail, whether or not the account
+ * exists, so a lockout reveals nothing) and per source address. Reaching the limit within the window
+ * locks that subject for the lockout period and records a Medium security event.
+ */
+export class SignInThrottle {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  subjectsFor(kind: 'email' | 'mfa', key: string, origin: RequestOrigin): string[] {
+    const subjects = [this.ctx.throttleKeys.hash(`${kind}:${key}`)];
+    if (origin.sourceAddress) subjects.push(this.ctx.throttleKeys.hash(`address:${origin.sourceAddress}`));
+    return subjects;
+  }
+
+  async assertNotLocked(subjects: string[]): Promise<void> {
+    const until = await this.ctx.uow.run(null, (tx) => loginThrottleRepository.lockedUntil(tx, subjects, this.ctx.clock()));
+    if (until) throw new ClarusError('CLARUS_ERR_AUTH_LOCKED');
+  }
+
+  /** Counts a failure for each subject; returns true when one of them has just been locked. */
+  async recordFailure(subjects: string[], event: { tenantId: string | null; userId: string | null } & RequestOrigin): Promise<boolean> {
+    const { maxFailures, failureWindow, lockout } = this.ctx.settings;
+    const now = this.ctx.clock();
+    const locked = await this.ctx.uow.run(null, async (tx) => {
+      const newlyLocked: number[] = [];
+      for (const [index, subject] of subjects.entries()) {
+        const count = await loginThrottleRepository.recordFailure(tx, subject, now, new Date(now.getTime() - failureWindow * 1000));
+        if (count >= maxFailures) {
+          await loginThrottleRepository.lock(tx, subject, new Date(now.getTime() + lockout * 1000));
+          newlyLocked.push(index);
+        }
+      }
+      return newlyLocked;
+    });
+    for (const index of locked) {
+      await this.ctx.securityEvents.record({
+        kind: index === 0 ? 'auth.lockout' : 'auth.address-throttled',
+        tenantId: index === 0 ? event.tenantId : null,
+        subjectId: index === 0 ? event.userId : null,
+        sourceAddress: event.sourceAddress,
+        requestId: event.requestId,
+        details: { failures: maxFailures, windowSeconds: failureWindow, lockoutSeconds: lockout },
+      });
+    }
+    return locked.length > 0;
+  }
+
+  async clear(subject: string): Promise<void> {
+    await this.ctx.uow.run(null, (tx) => loginThrottleRepository.clearFailures(tx, subject));
+  }
+}

@@ -1,0 +1,55 @@
+import type { ReactNode } from 'react';
+import { usePageTitle } from '../hooks/usePageTitle';
+import { Link } from '../router/Link';
+import { usePathname } from '../router/history';
+import { paths } from '../router/paths';
+import { useMe, useSession } from '../session/SessionContext';
+
+function NavLink({ to, children }: { to: string; children: ReactNode }) {
+  const current = usePathname() === to;
+  return (
+    <Link to={to} className={current ? 'nav-link nav-link-current' : 'nav-link'} aria-current={current ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+/** The frame of every signed-in page: top bar with navigation and sign-out, then the page. */
+export function AppShell({ title, children }: { title: string; children: ReactNode }) {
+  usePageTitle(title);
+  const me = useMe();
+  const { signOut } = useSession();
+  const isAdmin = me.user.roles.includes('Administrator');
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to={paths.home} className="topbar-brand">
+          <span className="brand-mark" aria-hidden="true">
+            C
+          </span>
+          <span className="brand-name">Clarus</span>
+          <span className="topbar-tenant">{me.user.tenant.name}</span>
+        </Link>
+        <nav aria-label="Main" className="topbar-nav">
+          <NavLink to={paths.home}>Home</NavLink>
+          <NavLink to={paths.account}>Account</NavLink>
+          {isAdmin && <NavLink to={paths.adminUsers}>Users</NavLink>}
+        </nav>
+        <div className="topbar-user">
+          <span className="topbar-email" data-testid="user-email">
+            {me.user.email}
+          </span>
+          <button type="button" className="button button-small" onClick={() => void signOut()} data-testid="sign-out">
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

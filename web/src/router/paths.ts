@@ -1,0 +1,53 @@
+import type { Stage } from '../api/types';
+
+/** Every in-app path. */
+export const paths = {
+  home: '/',
+  signIn: '/sign-in',
+  verify: '/sign-in/verify',
+  enrol: '/enrol',
+  setupTotp: '/setup-authenticator',
+  account: '/account',
+  adminUsers: '/admin/users',
+} as const;
+
+/** Pages that belong to signing in; a fully signed-in user is sent on from them. */
+const SIGN_IN_PAGES: readonly string[] = [paths.signIn, paths.verify, paths.setupTotp];
+
+/** In memory only (never storage): where to go once sign-in is complete. */
+let returnTo: string = paths.home;
+
+/** Remembers a requested page to come back to after sign-in. */
+export function rememberReturnTo(path: string): void {
+  if (!SIGN_IN_PAGES.includes(path) && path !== paths.enrol) returnTo = path;
+}
+
+/** Forgets the remembered page (on an explicit sign-out). */
+export function resetReturnTo(): void {
+  returnTo = paths.home;
+}
+
+/** Drops a trailing slash so that `/account/` and `/account` are the same page. */
+export function normalisePath(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/u, '') || '/' : path;
+}
+
+/**
+ * Where a visitor at `path` must be sent given the session stage (null: no session), or null to
+ * stay. The enrolment page is always reachable: it carries its own token.
+ */
+export function redirectFor(path: string, stage: Stage | null): string | null {
+  if (path === paths.enrol) return null;
+  switch (stage) {
+    case null:
+      if (path === paths.signIn) return null;
+      rememberReturnTo(path);
+      return paths.signIn;
+    case 'mfa':
+      return path === paths.verify ? null : paths.verify;
+    case 'enrol-totp':
+      return path === paths.setupTotp ? null : paths.setupTotp;
+    case 'full':
+      return SIGN_IN_PAGES.includes(path) ? returnTo : null;
+  }
+}
