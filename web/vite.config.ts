@@ -12,7 +12,6 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: '/',
-  publicDir: 'public',
   plugins: [react()],
   build: {
     outDir: 'dist',

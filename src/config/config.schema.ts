@@ -20,6 +20,7 @@ export const environmentSchema = z.object({
   DATABASE_READ_URL: z.string().optional(),
   DATABASE_MIGRATION_URL: z.string().optional(),
   AUDIT_DATABASE_URL: z.string().optional(),
+  AUDIT_DATABASE_MIGRATION_URL: z.string().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   CLARUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
 
@@ -55,6 +56,7 @@ export const secretVariables = [
   'DATABASE_READ_URL',
   'DATABASE_MIGRATION_URL',
   'AUDIT_DATABASE_URL',
+  'AUDIT_DATABASE_MIGRATION_URL',
   'CLARUS_JWT_KEY',
   'CLARUS_SECRET_KEY',
 ] as const;

@@ -7,7 +7,7 @@ import { loadOrCreateDevelopmentSecrets } from './development-secrets.ts';
 
 export type DatabaseConfig =
   | { mode: 'embedded'; port: number; directory: string }
-  | { mode: 'external'; url: string; readUrl?: string; migrationUrl?: string; auditUrl: string };
+  | { mode: 'external'; url: string; readUrl?: string; migrationUrl?: string; auditUrl: string; auditMigrationUrl?: string };
 
 export interface Config {
   env: Environment['NODE_ENV'];
@@ -86,7 +86,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   }
   if (env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
   if (production) {
-    for (const name of ['DATABASE_URL', 'DATABASE_READ_URL', 'DATABASE_MIGRATION_URL', 'AUDIT_DATABASE_URL'] as const) {
+    for (const name of ['DATABASE_URL', 'DATABASE_READ_URL', 'DATABASE_MIGRATION_URL', 'AUDIT_DATABASE_URL', 'AUDIT_DATABASE_MIGRATION_URL'] as const) {
       const value = env[name];
       const problem = value ? databaseUrlProblem(name, value) : undefined;
       if (problem) problems.push(problem);
@@ -108,6 +108,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
         auditUrl: env.AUDIT_DATABASE_URL ?? env.DATABASE_URL,
         ...(env.DATABASE_READ_URL ? { readUrl: env.DATABASE_READ_URL } : {}),
         ...(env.DATABASE_MIGRATION_URL ? { migrationUrl: env.DATABASE_MIGRATION_URL } : {}),
+        ...(env.AUDIT_DATABASE_MIGRATION_URL ? { auditMigrationUrl: env.AUDIT_DATABASE_MIGRATION_URL } : {}),
       }
     : { mode: 'embedded', port: env.CLARUS_EMBEDDED_PG_PORT, directory: resolve(dataDir, 'pg') };
 

@@ -44,9 +44,13 @@ export function redirectFor(path: string, stage: Stage | null): string | null {
       rememberReturnTo(path);
       return paths.signIn;
     case 'mfa':
-      return path === paths.verify ? null : paths.verify;
+      if (path === paths.verify) return null;
+      rememberReturnTo(path);
+      return paths.verify;
     case 'enrol-totp':
-      return path === paths.setupTotp ? null : paths.setupTotp;
+      if (path === paths.setupTotp) return null;
+      rememberReturnTo(path);
+      return paths.setupTotp;
     case 'full':
       return SIGN_IN_PAGES.includes(path) ? returnTo : null;
   }
