@@ -12,36 +12,49 @@ export class UndeclaredRouteError extends Error {
   }
 }
 
+/** One registered route and what it declares; tests walk this list (the authorization matrix). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeCatalog: RouteInfo[];
+  }
+}
+
 function accessOf(request: FastifyRequest): RouteAccess | undefined {
   return request.routeOptions.config.access;
 }
 
 /**
  * DESIGN.md "Where security lives" 1-2: a root onRoute check refuses undeclared routes; a root
- * onRequest hook authenticates; a root preHandler checks stage, permission and step-up. Being root
- * hooks, no nested plugin's routes can escape them. Deny by default.
+ * onRequest hook authenticates and checks stage, permission and step-up (earlier than the design's
+ * preHandler: see docs/adr/0002-authorize-before-parsing.md). Being root hooks, no nested plugin's
+ * routes can escape them. Deny by default.
  */
 export function registerRouteGuard(app: FastifyInstance, sessions: SessionService): void {
+  const catalog: RouteInfo[] = [];
+  app.decorate('routeCatalog', catalog);
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     const declared = access !== undefined && ('public' in access ? access.public === true : typeof access.permission === 'string');
     if (!declared) throw new UndeclaredRouteError(String(route.method), route.url);
+    for (const method of [route.method].flat()) catalog.push({ method: String(method), url: route.url, access });
   });
 
+  // Authentication and authorization both run before the body is even read: a caller without the
+  // right learns nothing from validation errors and cannot make the server parse large bodies.
   app.addHook('onRequest', async (request) => {
     const access = accessOf(request);
     // No matched route: the 404 handler answers, which serves no data.
     if (request.routeOptions.url === undefined || access === undefined || 'public' in access) return;
     const token = request.cookies[ACCESS_COOKIE];
     if (!token) throw new ClarusError('CLARUS_ERR_UNAUTHENTICATED');
-    request.principal = await sessions.authenticate(token);
-  });
-
-  app.addHook('preHandler', async (request) => {
-    const access = accessOf(request);
-    if (request.routeOptions.url === undefined || access === undefined || 'public' in access) return;
-    const principal = request.principal;
-    if (!principal) throw new ClarusError('CLARUS_ERR_UNAUTHENTICATED');
+    const principal = await sessions.authenticate(token);
+    request.principal = principal;
     const stages = access.stages ?? ['full'];
     if (!stages.includes(principal.stage)) throw new ClarusError('CLARUS_ERR_MFA_STAGE');
     if (!permissionsOf(principal.roles.filter(isRole)).has(access.permission)) throw new ClarusError('CLARUS_ERR_FORBIDDEN');
