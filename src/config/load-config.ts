@@ -53,6 +53,10 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   const parsed = environmentSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    // Report weak secrets too, so that an operator fixes everything in one go.
+    const jwtProblem = raw.CLARUS_JWT_KEY ? jwtKeyProblem(raw.CLARUS_JWT_KEY) : undefined;
+    const keyProblem = raw.CLARUS_SECRET_KEY ? symmetricSecretProblem('CLARUS_SECRET_KEY', raw.CLARUS_SECRET_KEY) : undefined;
+    for (const problem of [jwtProblem, keyProblem]) if (problem) problems.push(problem);
     throw new ConfigError(problems);
   }
   const env = parsed.data;
@@ -84,7 +88,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     const problem = symmetricSecretProblem('CLARUS_SECRET_KEY', secretKeyText);
     if (problem) problems.push(problem);
   }
-  if (env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
+  if (!production && env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
+  if (production && env.CLARUS_PUBLIC_URL && !env.CLARUS_PUBLIC_URL.startsWith('https://')) problems.push('CLARUS_PUBLIC_URL must be an https:// URL in production');
   if (production) {
     for (const name of ['DATABASE_URL', 'DATABASE_READ_URL', 'DATABASE_MIGRATION_URL', 'AUDIT_DATABASE_URL', 'AUDIT_DATABASE_MIGRATION_URL'] as const) {
       const value = env[name];

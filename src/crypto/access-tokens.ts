@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { decodeKeyMaterial } from '../config/secret-strength.ts';
 
 /** Claims of an access token: it names a server-side session, which is checked on every request. */
 export interface AccessClaims {
@@ -31,7 +32,7 @@ export class AccessTokenSigner {
       this.keyId = createHash('sha256').update(spki).digest('base64url').slice(0, 16);
     } else {
       this.algorithm = 'HS256';
-      this.signingKey = createSecretKey(Buffer.from(keyMaterial.trim(), 'base64'));
+      this.signingKey = createSecretKey(decodeKeyMaterial(keyMaterial) ?? Buffer.alloc(0));
       this.verifyKey = this.signingKey;
       this.keyId = createHash('sha256').update('kid:').update(this.signingKey.export()).digest('base64url').slice(0, 16);
     }

@@ -24,12 +24,19 @@ export function passwordProblem(password: string, context: { email?: string } = 
   if (length > MAX_PASSWORD_LENGTH) return `must be at most ${MAX_PASSWORD_LENGTH} characters`;
   const lower = password.normalize('NFKC').toLowerCase();
   const list = commonPasswords();
-  // The list itself, and the usual disguises: digits or symbols added before or after a listed word.
-  const variants = [lower, lower.replace(/[\d\W_]+$/u, ''), lower.replace(/^[\d\W_]+/u, '')];
+  // The list itself, and the usual disguises: digits or symbols (anything but letters, in any script)
+  // added before, after, or around a listed word.
+  const trailing = /[^\p{L}]+$/u;
+  const leading = /^[^\p{L}]+/u;
+  const core = lower.replace(trailing, '').replace(leading, '');
+  const variants = [lower, lower.replace(trailing, ''), lower.replace(leading, ''), core];
   if (variants.some((v) => v.length >= 6 && list.has(v))) return 'is too common';
   if (new Set(lower).size <= 2) return 'is too repetitive';
-  const localPart = context.email?.toLowerCase().split('@')[0];
-  const contextWords = ['clarus', ...(localPart && localPart.length >= 4 ? [localPart, context.email?.toLowerCase() ?? ''] : [])];
-  if (contextWords.some((w) => lower === w || lower.replace(/[\d\W_]+$/u, '') === w)) return 'is too easy to guess from the context';
+  const email = context.email?.toLowerCase();
+  const localPart = email?.split('@')[0];
+  const contextWords = ['clarus', ...(email && localPart && localPart.length >= 4 ? [email, localPart, localPart.replace(trailing, '')] : [])];
+  // A context word padded with anything but letters is still that word.
+  if (contextWords.some((w) => w.length >= 4 && lower.startsWith(w) && !/\p{L}/u.test(lower.slice(w.length)))) return 'is too easy to guess from the context';
+  if (contextWords.some((w) => w.length >= 4 && core === w)) return 'is too easy to guess from the context';
   return undefined;
 }

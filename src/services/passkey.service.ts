@@ -88,7 +88,7 @@ export class PasskeyService {
       if (!passkey) return undefined;
       const verification = await verifyAuthenticationResponse({
         response, expectedChallenge: challenge, expectedOrigin: this.origin, expectedRPID: this.rpId,
-        credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
+        credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports },
         requireUserVerification: true,
       }).catch(() => undefined);
       if (!verification?.verified) return undefined;

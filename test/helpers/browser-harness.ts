@@ -17,7 +17,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Fails with a message that says what to do, instead of a blank page and a locator timeout. */
-export function assertWebAppBuilt(): void {
+export function assertBrowserPrerequisites(): void {
   if (!existsSync(resolve(webDist, 'index.html'))) {
     throw new Error(`the browser app is not built (${webDist}/index.html is missing): run \`npx vite build --config web/vite.config.ts\` (\`npm test\` does it before the tests)`);
   }
@@ -50,7 +50,7 @@ export interface BrowserSystem {
  * uses (WebAuthn checks the origin; enrolment links are built from it).
  */
 export async function startBrowserSystem(env: Record<string, string> = {}): Promise<BrowserSystem> {
-  assertWebAppBuilt();
+  assertBrowserPrerequisites();
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   const system = await startTestSystem({ env: { CLARUS_PUBLIC_URL: origin, ...env } });

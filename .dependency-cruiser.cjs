@@ -1,0 +1,21 @@
+/**
+ * Dependency direction (DESIGN.md): main → http|cli → services → domain|data|audit|… → crypto|config.
+ * `http/` never imports `data/`; services never import fastify; pure layers import nothing above them.
+ */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    { name: 'http-not-data', comment: 'http talks to services only', severity: 'error', from: { path: '^src/http' }, to: { path: '^src/(data|storage)/' } },
+    { name: 'services-not-http', severity: 'error', from: { path: '^src/services' }, to: { path: '^src/(http|cli|app\\.ts|compose\\.ts|main\\.ts)' } },
+    { name: 'services-not-fastify', severity: 'error', from: { path: '^src/(services|domain|data|crypto|config)' }, to: { path: 'node_modules/(fastify|@fastify)' } },
+    { name: 'domain-is-pure', severity: 'error', from: { path: '^src/domain' }, to: { path: '^src/(?!domain)' } },
+    { name: 'data-below-services', severity: 'error', from: { path: '^src/data' }, to: { path: '^src/(services|http|cli|app\\.ts|compose\\.ts)' } },
+    { name: 'crypto-config-at-bottom', severity: 'error', from: { path: '^src/(crypto|config)' }, to: { path: '^src/(services|http|cli|data|domain|app\\.ts|compose\\.ts)' } },
+    { name: 'only-entry-points-compose', severity: 'error', from: { path: '^src/(?!cli|main\\.ts|app\\.ts|compose\\.ts|http)' }, to: { path: '^src/compose\\.ts' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
