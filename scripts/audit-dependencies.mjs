@@ -12,7 +12,7 @@ try {
 }
 const counts = report?.metadata?.vulnerabilities;
 if (!counts) {
-  const reason = report?.message ?? report?.error?.summary ?? 'no report';
+  const reason = String(report?.message ?? report?.error?.summary ?? 'no report').replace(/\s*-?\s*(POST|GET)?\s*https?:\/\/\S+/g, '');
   console.log(`dependency audit NOT RUN: the audit service could not be reached (${reason}); run \`npm run audit:prod\` where it can`);
   process.exit(0);
 }
