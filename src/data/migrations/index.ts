@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as foundation from './main/0001-foundation.ts';
+import * as auditPlumbing from './audit/0001-audit-plumbing.ts';
+
+/** Versioned migrations, listed in code so that no file-system lookup decides what runs. */
+class StaticMigrations implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(this.migrations);
+  }
+}
+
+export const mainMigrations = new StaticMigrations({ '0001-foundation': foundation });
+export const auditMigrations = new StaticMigrations({ '0001-audit-plumbing': auditPlumbing });

@@ -1,0 +1,137 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+/** Global e-mail directory (no RLS): sign-in must find the tenant before any tenant is set. */
+export interface UserDirectoryTable {
+  email: string;
+  tenant_id: string;
+  user_id: string;
+}
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  display_name: string | null;
+  roles: string[];
+  status: 'invited' | 'active' | 'disabled';
+  password_hash: string | null;
+  totp_secret: Buffer | null;
+  totp_pending_secret: Buffer | null;
+  totp_enabled_at: Date | null;
+  totp_last_step: ColumnType<string, number, number> | null;
+  created_at: CreatedAt;
+  password_changed_at: Date | null;
+}
+
+export interface InvitationsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export type SessionStage = 'enrol-totp' | 'mfa' | 'full';
+
+export interface SessionsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  stage: SessionStage;
+  created_at: CreatedAt;
+  last_seen_at: Date;
+  absolute_expires_at: Date;
+  stage_expires_at: Date | null;
+  step_up_at: Date | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+  webauthn_challenge: string | null;
+  webauthn_challenge_expires_at: Date | null;
+  source_address: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  tenant_id: string;
+  session_id: string;
+  token_hash: string;
+  created_at: CreatedAt;
+  used_at: Date | null;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: Date | null;
+}
+
+export interface WebauthnCredentialsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: Buffer;
+  counter: ColumnType<string, number, number>;
+  transports: string[];
+  name: string;
+  created_at: CreatedAt;
+}
+
+/** Pre-authentication throttling (no tenant is known yet): keyed hashes of e-mail and address only. */
+export interface LoginFailuresTable {
+  id: Generated<string>;
+  subject: string;
+  at: Date;
+}
+
+export interface LockoutsTable {
+  subject: string;
+  locked_until: Date;
+}
+
+export interface SecurityEventsTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  at: Date;
+  severity: 'Critical' | 'High' | 'Medium' | 'Low';
+  kind: string;
+  actor_id: string | null;
+  subject_id: string | null;
+  source_address: string | null;
+  request_id: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  user_directory: UserDirectoryTable;
+  users: UsersTable;
+  invitations: InvitationsTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  recovery_codes: RecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  login_failures: LoginFailuresTable;
+  lockouts: LockoutsTable;
+  security_events: SecurityEventsTable;
+}
+
+/** The audit database (its content grows with the audit capability). */
+export interface AuditDatabase {
+  audit_schema_info: { key: string; value: string };
+}
