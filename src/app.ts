@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -12,12 +12,14 @@ import { deriveSubkey } from './crypto/subkeys.ts';
 import { ClarusError } from './domain/error-catalog.ts';
 import { loggerOptions } from './http/logger-options.ts';
 import { registerErrorHandler } from './http/plugins/error-handler.ts';
-import { registerRouteGuard } from './http/plugins/route-guard.ts';
+import { API_KEY_HEADER, registerRouteGuard } from './http/plugins/route-guard.ts';
 import { registerSecurityHeaders } from './http/plugins/security-headers.ts';
 import { CSRF_COOKIE } from './http/session-cookies.ts';
 import { registerAuthRoutes } from './http/routes/auth/auth.routes.ts';
 import { registerSystemRoutes } from './http/routes/system/system.routes.ts';
 import { registerUserRoutes } from './http/routes/users/users.routes.ts';
+import { registerPatientRoutes } from './http/routes/patients/patients.routes.ts';
+import { registerAdminRoutes } from './http/routes/admin/admin.routes.ts';
 import { registerWebApp } from './http/web/web-app.ts';
 
 export interface AppDependencies {
@@ -56,6 +58,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     global: true,
     max: config.http.rateLimitPerMinute,
     timeWindow: '1 minute',
+    // ROLE-4: each API key has its own budget; everyone else is counted per address.
+    keyGenerator: (request) => {
+      const key = request.headers[API_KEY_HEADER];
+      return typeof key === 'string' ? `key:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}` : request.ip;
+    },
     errorResponseBuilder: () => Object.assign(new ClarusError('CLARUS_ERR_RATE_LIMITED'), { statusCode: 429 }),
   });
   await app.register(fastifyCsrf, {
@@ -65,11 +72,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     getToken: (request) => request.headers['x-csrf-token'] as string | undefined,
   });
   // AUTH-5: every state-changing request carries a CSRF token bound to a cookie (double submit, signed).
+  // Requests authenticated by an API key carry no ambient credential (no cookie), so CSRF cannot apply;
+  // a browser cannot add the header cross-site without a CORS preflight, which Clarus never grants.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!unsafeMethods.has(request.method)) return done();
+    if (!unsafeMethods.has(request.method) || typeof request.headers[API_KEY_HEADER] === 'string') return done();
     app.csrfProtection(request, reply, done);
   });
-  registerRouteGuard(app, services.sessions);
+  registerRouteGuard(app, services.sessions, services.serviceAccounts);
   await app.register(fastifySwagger, {
     openapi: { info: { title: 'Clarus API', version: '0.1.0' } },
     transform: jsonSchemaTransform,
@@ -78,6 +87,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerSystemRoutes(app, services);
   registerAuthRoutes(app, services, config.auth.absoluteTimeout);
   registerUserRoutes(app, services);
+  registerPatientRoutes(app, services);
+  registerAdminRoutes(app, services);
   deps.extraRoutes?.(app);
   await registerWebApp(app, deps.webDistDir ?? resolve(import.meta.dirname, '..', 'web', 'dist'));
   return app;

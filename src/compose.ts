@@ -15,6 +15,11 @@ import { SignInThrottle } from './services/sign-in-throttle.ts';
 import { SignInService } from './services/sign-in.service.ts';
 import { TenantService } from './services/tenant.service.ts';
 import { UserAdminService } from './services/user-admin.service.ts';
+import { PatientScopeService } from './services/patient-scope.service.ts';
+import { PatientService } from './services/patient.service.ts';
+import { CareTeamService } from './services/care-team.service.ts';
+import { ServiceAccountService } from './services/service-account.service.ts';
+import { TenantSettingsService } from './services/tenant-settings.service.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -26,6 +31,10 @@ export interface Services {
   users: UserAdminService;
   tenants: TenantService;
   securityEvents: SecurityEventService;
+  patients: PatientService;
+  careTeams: CareTeamService;
+  serviceAccounts: ServiceAccountService;
+  tenantSettings: TenantSettingsService;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
 
@@ -67,6 +76,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const sessions = new SessionService(ctx);
   const throttle = new SignInThrottle(ctx);
   const users = new UserAdminService(ctx);
+  const scopes = new PatientScopeService(ctx);
   const services: Services = {
     sessions,
     signIn: new SignInService(ctx, sessions, throttle),
@@ -76,6 +86,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     users,
     tenants: new TenantService(ctx, users),
     securityEvents,
+    patients: new PatientService(ctx, scopes),
+    careTeams: new CareTeamService(ctx, scopes),
+    serviceAccounts: new ServiceAccountService(ctx, throttle),
+    tenantSettings: new TenantSettingsService(ctx),
     readiness: () => checkDatabases(databases),
   };
   return { config, services, databases, close: () => databases.close() };

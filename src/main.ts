@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
 import { serve } from './cli/serve-command.ts';
+import { registerApiKeyCommands } from './cli/apikey-commands.ts';
 
 /** Entry point: `clarus serve | init | tenants | users` (OPS-2). */
 const out = (line: string): void => {
@@ -23,6 +24,7 @@ const program = new Command('clarus')
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 program.command('serve').description('start the server (embedded database unless DATABASE_URL is set)').action(() => serve(out));
 registerAdminCommands(program, out);
+registerApiKeyCommands(program, out);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,65 @@ export interface TenantsTable {
   slug: string;
   name: string;
   created_at: CreatedAt;
+  mrn_pattern: Generated<string>;
+  clinicians_manage_care_team: Generated<boolean>;
+  break_glass_minutes: Generated<number>;
+}
+
+export interface PatientsTable {
+  id: string;
+  tenant_id: string;
+  mrn: string;
+  given_name: string;
+  family_name: string;
+  birth_date: ColumnType<string, string, string>;
+  sex: 'female' | 'male' | 'other' | 'unknown';
+  email: string | null;
+  phone: string | null;
+  address: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Date;
+}
+
+export interface CareTeamTable {
+  tenant_id: string;
+  patient_id: string;
+  user_id: string;
+  ends_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface BreakGlassGrantsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  patient_id: string;
+  user_id: string;
+  reason: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
+export interface ServiceAccountsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: string;
+  patient_ids: string[] | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  service_account_id: string;
+  key_hash: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
 }
 
 /** Global e-mail directory (no RLS): sign-in must find the tenant before any tenant is set. */
@@ -129,6 +188,11 @@ export interface Database {
   login_failures: LoginFailuresTable;
   lockouts: LockoutsTable;
   security_events: SecurityEventsTable;
+  patients: PatientsTable;
+  care_team: CareTeamTable;
+  break_glass_grants: BreakGlassGrantsTable;
+  service_accounts: ServiceAccountsTable;
+  api_keys: ApiKeysTable;
 }
 
 /** The audit database (its content grows with the audit capability). */

@@ -19,6 +19,7 @@ export const errorCatalog = {
   CLARUS_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   CLARUS_ERR_ENROLMENT_INVALID: { status: 404, message: 'This enrolment link is not valid or has expired.' },
   CLARUS_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  CLARUS_ERR_MRN_TAKEN: { status: 409, message: 'Another patient of this organisation has this MRN.' },
   CLARUS_ERR_EMAIL_UNAVAILABLE: { status: 409, message: 'This e-mail address cannot be used.' },
   CLARUS_ERR_PASSWORD_WEAK: { status: 400, message: 'Choose a password of at least 12 characters that is not commonly used.' },
   CLARUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },

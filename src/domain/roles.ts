@@ -10,6 +10,14 @@ export const permissions = [
   'users.read',
   'users.manage',
   'security-events.read',
+  'patients.read',
+  'patients.create',
+  'patients.update',
+  'patients.break-glass',
+  'care-team.read',
+  'care-team.manage',
+  'service-accounts.manage',
+  'tenant-settings.manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -17,12 +25,24 @@ const everyone: Permission[] = ['session.self'];
 
 /** What each role may do; a user with several roles gets the union. */
 export const rolePermissions: Record<Role, readonly Permission[]> = {
-  Administrator: [...everyone, 'users.read', 'users.manage', 'security-events.read'],
-  Radiologist: [...everyone],
-  Clinician: [...everyone],
-  Technician: [...everyone],
-  Viewer: [...everyone],
+  Administrator: [
+    ...everyone, 'users.read', 'users.manage', 'security-events.read', 'patients.read', 'patients.create', 'patients.update',
+    'care-team.read', 'care-team.manage', 'service-accounts.manage', 'tenant-settings.manage',
+  ],
+  Radiologist: [...everyone, 'patients.read', 'care-team.read'],
+  // Care-team changes by Clinicians also need the tenant setting and their own place on the team.
+  Clinician: [...everyone, 'patients.read', 'patients.break-glass', 'care-team.read', 'care-team.manage'],
+  Technician: [...everyone, 'patients.read', 'patients.create'],
+  Viewer: [...everyone, 'patients.read', 'patients.break-glass'],
 };
+
+/** Service accounts act through an API key: they have no session of their own to manage. */
+export function servicePermissionsOf(role: Role): Set<Permission> {
+  const granted = permissionsOf([role]);
+  granted.delete('session.self');
+  granted.delete('patients.break-glass');
+  return granted;
+}
 
 /** The permissions of a set of roles. */
 export function permissionsOf(held: readonly Role[]): Set<Permission> {

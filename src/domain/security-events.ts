@@ -19,6 +19,12 @@ export const securityEventKinds = {
   'users.roles-changed': 'Medium',
   'users.disabled': 'Low',
   'config.weak-development-secrets': 'Low',
+  'access.break-glass': 'High',
+  'access.care-team-changed': 'Low',
+  'apikeys.created': 'Medium',
+  'apikeys.revoked': 'Low',
+  'apikeys.invalid': 'Low',
+  'tenant.settings-changed': 'Medium',
 } as const satisfies Record<string, Severity>;
 
 export type SecurityEventKind = keyof typeof securityEventKinds;

@@ -78,7 +78,7 @@ export class SessionService {
       // Idle time is measured from real requests; writing at most every few seconds keeps it cheap.
       const touchEveryMs = Math.min(15_000, (this.ctx.settings.idleTimeout * 1000) / 4);
       if (now.getTime() - session.lastSeenAt.getTime() >= touchEveryMs) await sessionRepository.touch(tx, sid, now);
-      const principal: Principal = { tenantId: tid, userId: sub, sessionId: sid, stage: session.stage, roles: user.roles, stepUpAt: session.stepUpAt };
+      const principal: Principal = { kind: 'user', tenantId: tid, userId: sub, sessionId: sid, stage: session.stage, roles: user.roles, stepUpAt: session.stepUpAt, patientRestriction: null };
       return principal;
     });
     if (!outcome) throw new ClarusError('CLARUS_ERR_SESSION_EXPIRED');

@@ -16,13 +16,21 @@ export class SignInThrottle {
     return subjects;
   }
 
+  /** Only the source address (API keys name no account). */
+  addressSubjects(origin: RequestOrigin): string[] {
+    return origin.sourceAddress ? [this.ctx.throttleKeys.hash(`address:${origin.sourceAddress}`)] : [];
+  }
+
   async assertNotLocked(subjects: string[]): Promise<void> {
     const until = await this.ctx.uow.run(null, (tx) => loginThrottleRepository.lockedUntil(tx, subjects, this.ctx.clock()));
     if (until) throw new ClarusError('CLARUS_ERR_AUTH_LOCKED');
   }
 
-  /** Counts a failure for each subject; returns true when one of them has just been locked. */
-  async recordFailure(subjects: string[], event: { tenantId: string | null; userId: string | null } & RequestOrigin): Promise<boolean> {
+  /**
+   * Counts a failure for each subject; returns true when one of them has just been locked. The first
+   * subject is an account unless `addressOnly` (then every subject is an address).
+   */
+  async recordFailure(subjects: string[], event: { tenantId: string | null; userId: string | null } & RequestOrigin, addressOnly = false): Promise<boolean> {
     const { maxFailures, failureWindow, lockout } = this.ctx.settings;
     const now = this.ctx.clock();
     const locked = await this.ctx.uow.run(null, async (tx) => {
@@ -37,10 +45,11 @@ export class SignInThrottle {
       return newlyLocked;
     });
     for (const index of locked) {
+      const account = index === 0 && !addressOnly;
       await this.ctx.securityEvents.record({
-        kind: index === 0 ? 'auth.lockout' : 'auth.address-throttled',
-        tenantId: index === 0 ? event.tenantId : null,
-        subjectId: index === 0 ? event.userId : null,
+        kind: account ? 'auth.lockout' : 'auth.address-throttled',
+        tenantId: account ? event.tenantId : null,
+        subjectId: account ? event.userId : null,
         sourceAddress: event.sourceAddress,
         requestId: event.requestId,
         details: { failures: maxFailures, windowSeconds: failureWindow, lockoutSeconds: lockout },

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ClarusError } from '../../domain/error-catalog.ts';
-import { permissionsOf, isRole } from '../../domain/roles.ts';
+import { permissionsOf, isRole, servicePermissionsOf, type Permission } from '../../domain/roles.ts';
+import type { Principal } from '../../services/context.ts';
+import type { ServiceAccountService } from '../../services/service-account.service.ts';
 import type { SessionService } from '../../services/session.service.ts';
 import type { RouteAccess } from '../route-access.ts';
 import { ACCESS_COOKIE } from '../session-cookies.ts';
@@ -35,7 +37,16 @@ function accessOf(request: FastifyRequest): RouteAccess | undefined {
  * preHandler: see docs/adr/0002-authorize-before-parsing.md). Being root hooks, no nested plugin's
  * routes can escape them. Deny by default.
  */
-export function registerRouteGuard(app: FastifyInstance, sessions: SessionService): void {
+/** What a principal may do: a person's roles, or a service account's role without session rights. */
+function grantedTo(principal: Principal): Set<Permission> {
+  const roles = principal.roles.filter(isRole);
+  return principal.kind === 'service' && roles[0] ? servicePermissionsOf(roles[0]) : permissionsOf(roles);
+}
+
+/** The API key header (ROLE-4); a request carrying one is authenticated by it alone, never by cookies. */
+export const API_KEY_HEADER = 'x-api-key';
+
+export function registerRouteGuard(app: FastifyInstance, sessions: SessionService, serviceAccounts: ServiceAccountService): void {
   const catalog: RouteInfo[] = [];
   app.decorate('routeCatalog', catalog);
   app.addHook('onRoute', (route) => {
@@ -51,13 +62,16 @@ export function registerRouteGuard(app: FastifyInstance, sessions: SessionServic
     const access = accessOf(request);
     // No matched route: the 404 handler answers, which serves no data.
     if (request.routeOptions.url === undefined || access === undefined || 'public' in access) return;
+    const apiKey = request.headers[API_KEY_HEADER];
     const token = request.cookies[ACCESS_COOKIE];
-    if (!token) throw new ClarusError('CLARUS_ERR_UNAUTHENTICATED');
-    const principal = await sessions.authenticate(token);
+    let principal: Principal;
+    if (typeof apiKey === 'string') principal = await serviceAccounts.authenticate(apiKey, { sourceAddress: request.ip, requestId: request.id });
+    else if (token) principal = await sessions.authenticate(token);
+    else throw new ClarusError('CLARUS_ERR_UNAUTHENTICATED');
     request.principal = principal;
     const stages = access.stages ?? ['full'];
     if (!stages.includes(principal.stage)) throw new ClarusError('CLARUS_ERR_MFA_STAGE');
-    if (!permissionsOf(principal.roles.filter(isRole)).has(access.permission)) throw new ClarusError('CLARUS_ERR_FORBIDDEN');
+    if (!grantedTo(principal).has(access.permission)) throw new ClarusError('CLARUS_ERR_FORBIDDEN');
     if (access.stepUp && !sessions.hasFreshStepUp(principal)) throw new ClarusError('CLARUS_ERR_STEP_UP_REQUIRED');
   });
 }

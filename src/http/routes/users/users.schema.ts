@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { roles } from '../../../domain/roles.ts';
 import { email } from '../auth/auth.schema.ts';
+import { personName } from '../shared.schema.ts';
 
-/**
- * Display names: letters of any script, marks, spaces, hyphens, apostrophes and periods, 1-100
- * characters (DEV-1: "O'Brien", "Jean-Luc", "Nguyễn" are names).
- */
-export const personName = z.string().trim().min(1).max(100).regex(/^[\p{L}\p{M}][\p{L}\p{M} .'’-]*$/u);
 const roleList = z.array(z.enum(roles)).min(1).max(roles.length);
 
 export const inviteBody = z.strictObject({ email, displayName: personName.optional(), roles: roleList });

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { ClarusError, type FieldProblem } from '../domain/error-catalog.ts';
+import { patientFields, reaches, type FieldSet } from '../domain/patient-access.ts';
+import { patientRepository, type PatientInput, type PatientRecord } from '../data/repositories/patient.repository.ts';
+import { tenantRepository } from '../data/repositories/tenant.repository.ts';
+import { careTeamRepository } from '../data/repositories/care-team.repository.ts';
+import type { Tx } from '../data/unit-of-work.ts';
+import type { Principal, RequestOrigin, ServiceContext } from './context.ts';
+import type { PatientScopeService, ResolvedScope } from './patient-scope.service.ts';
+
+/** A patient as one actor may see it: only the fields of their set, and why they see it. */
+export interface PatientView {
+  fields: FieldSet;
+  access: { via: 'role' | 'care-team' | 'break-glass'; expiresAt: Date | null };
+  patient: Partial<PatientRecord> & Pick<PatientRecord, 'id' | 'mrn' | 'givenName' | 'familyName'>;
+}
+
+/** Minimum necessary: copy only the fields of the set (45 CFR 164.502(b)). */
+function project(patient: PatientRecord, fields: FieldSet): PatientView['patient'] {
+  const out: Record<string, unknown> = {};
+  for (const field of patientFields[fields]) out[field] = patient[field];
+  return out as PatientView['patient'];
+}
+
+/** Patients within a tenant (issue 3): create, read, update, search, break-the-glass. */
+export class PatientService {
+  constructor(private readonly ctx: ServiceContext, private readonly scopes: PatientScopeService) {}
+
+  private view(resolved: ResolvedScope, patient: PatientRecord): PatientView {
+    const { reach } = resolved.scope;
+    const fields: FieldSet = reaches(reach.full, patient.id) ? 'full' : 'minimal';
+    const grant = resolved.grants.find((g) => g.patientId === patient.id);
+    // A role that reaches every patient does not need the glass broken; say so only where it mattered.
+    const access = reach.full === 'all' ? { via: 'role' as const, expiresAt: null }
+      : resolved.careTeam.includes(patient.id) ? { via: 'care-team' as const, expiresAt: null }
+        : grant ? { via: 'break-glass' as const, expiresAt: grant.expiresAt }
+          : { via: 'role' as const, expiresAt: null };
+    return { fields, access, patient: project(patient, fields) };
+  }
+
+  private async checkMrn(tx: Tx, tenantId: string, mrn: string): Promise<void> {
+    const settings = await tenantRepository.settings(tx, tenantId);
+    // The pattern is set by the tenant's Administrator (validated when saved) and the MRN is at most
+    // 64 characters, which bounds the cost of a badly written pattern.
+    // eslint-disable-next-line security/detect-non-literal-regexp
+    const pattern = new RegExp(settings?.mrnPattern ?? '^.+$', 'u');
+    if (!pattern.test(mrn)) throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'mrn', message: "The MRN does not have this organisation's format." }]);
+  }
+
+  async create(principal: Principal, input: PatientInput): Promise<PatientView> {
+    return this.ctx.uow.run(principal.tenantId, async (tx) => {
+      await this.checkMrn(tx, principal.tenantId, input.mrn);
+      const resolved = await this.scopes.resolve(tx, principal);
+      const id = randomUUID();
+      if ((await patientRepository.create(tx, resolved.scope, id, input)) === 'mrn-taken') throw new ClarusError('CLARUS_ERR_MRN_TAKEN', [{ path: 'mrn', message: 'This MRN is already used.' } satisfies FieldProblem]);
+      const created = await patientRepository.findVisible(tx, { ...resolved.scope, reach: { full: [id], minimal: [] } }, id);
+      // The creator sees what their role lets them see of the new patient (a Technician: name and MRN).
+      const fields: FieldSet = reaches(resolved.scope.reach.full, id) ? 'full' : 'minimal';
+      return { fields, access: { via: 'role', expiresAt: null }, patient: project(created as PatientRecord, fields) };
+    });
+  }
+
+  async get(principal: Principal, id: string): Promise<PatientView> {
+    return this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const resolved = await this.scopes.resolve(tx, principal);
+      const patient = await patientRepository.findVisible(tx, resolved.scope, id);
+      if (!patient) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      return this.view(resolved, patient);
+    });
+  }
+
+  async search(principal: Principal, criteria: { mrn?: string | undefined; name?: string | undefined; limit: number; offset: number }): Promise<PatientView[]> {
+    return this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const resolved = await this.scopes.resolve(tx, principal);
+      const found = await patientRepository.search(tx, resolved.scope, { mrn: criteria.mrn, namePrefix: criteria.name, limit: criteria.limit, offset: criteria.offset });
+      return found.map((patient) => this.view(resolved, patient));
+    });
+  }
+
+  async update(principal: Principal, id: string, patch: Partial<PatientInput>): Promise<PatientView> {
+    return this.ctx.uow.run(principal.tenantId, async (tx) => {
+      if (patch.mrn !== undefined) await this.checkMrn(tx, principal.tenantId, patch.mrn);
+      const resolved = await this.scopes.resolve(tx, principal);
+      const outcome = await patientRepository.update(tx, resolved.scope, id, patch);
+      if (outcome === 'not-found') throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      if (outcome === 'mrn-taken') throw new ClarusError('CLARUS_ERR_MRN_TAKEN', [{ path: 'mrn', message: 'This MRN is already used.' }]);
+      const patient = await patientRepository.findVisible(tx, resolved.scope, id);
+      return this.view(resolved, patient as PatientRecord);
+    });
+  }
+
+  /**
+   * ROLE-3 break-the-glass: a stated reason opens a patient outside the care team for a limited time
+   * (tenant setting, default 60 minutes), and records a High security event (the reason stays in the
+   * grant, never in the event: it may name the patient).
+   */
+  async breakGlass(principal: Principal, id: string, reason: string, origin: RequestOrigin): Promise<PatientView> {
+    const view = await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      const resolved = await this.scopes.resolve(tx, principal);
+      if (!(await patientRepository.existsInTenant(tx, resolved.scope, id))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      const settings = await tenantRepository.settings(tx, principal.tenantId);
+      const expiresAt = new Date(this.ctx.clock().getTime() + (settings?.breakGlassMinutes ?? 60) * 60_000);
+      await careTeamRepository.addGrant(tx, { tenantId: principal.tenantId, patientId: id, userId: principal.userId, reason, expiresAt });
+      const after = await this.scopes.resolve(tx, principal);
+      const patient = await patientRepository.findVisible(tx, after.scope, id);
+      return this.view(after, patient as PatientRecord);
+    });
+    await this.ctx.securityEvents.record({ kind: 'access.break-glass', tenantId: principal.tenantId, actorId: principal.userId, subjectId: id, details: { expiresAt: view.access.expiresAt?.toISOString() ?? '' }, ...origin });
+    return view;
+  }
+}
