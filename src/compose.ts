@@ -55,12 +55,15 @@ export interface ComposeOptions {
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Composition> {
   const clock = options.clock ?? (() => new Date());
   const databases = await openDatabases(config, options.log ?? (() => undefined));
-  if (databases.role.superuser || databases.role.bypassRls) {
+  // ROLE-1: row-level security is the second wall only for a role it applies to.
+  const unsafeRole = ([['DATABASE_URL', databases.role], ['DATABASE_READ_URL', databases.readRole]] as const).find(([, facts]) => facts.superuser || facts.bypassRls || (config.database.mode === 'external' && facts.ownedTables > 0));
+  if (unsafeRole) {
+    const message = `the database role of ${unsafeRole[0]} is a superuser, bypasses row-level security or owns the tables; use an ordinary role and DATABASE_MIGRATION_URL for the owner`;
     if (config.env === 'production') {
       await databases.close();
-      throw new Error('the database role in DATABASE_URL is a superuser or bypasses row-level security; use an ordinary role');
+      throw new Error(message);
     }
-    options.log?.('warning: the application database role bypasses row-level security');
+    options.log?.(`warning: ${message}`);
   }
   const securityEvents = new SecurityEventService(databases.unitOfWork, clock, options.securityLog ?? (() => undefined));
   const ctx: ServiceContext = {
@@ -82,7 +85,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     signIn: new SignInService(ctx, sessions, throttle),
     secondFactor: new SecondFactorService(ctx, sessions, throttle),
     passkeys: new PasskeyService(ctx, sessions),
-    account: new AccountService(ctx),
+    account: new AccountService(ctx, throttle),
     users,
     tenants: new TenantService(ctx, users),
     securityEvents,

@@ -11,8 +11,11 @@ export async function serve(out: (line: string) => void): Promise<void> {
   const config = loadConfig();
   for (const notice of config.notices) out(notice);
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
-  const composition = await compose(config, { log: debug ? (m) => out(m) : () => undefined });
+  let securityLog: (event: object) => void = () => undefined;
+  const composition = await compose(config, { log: debug ? (m) => out(m) : () => undefined, securityLog: (event) => securityLog(event) });
   const app = await buildApp({ config, services: composition.services });
+  // Security events also reach the structured log (ids and classes only), for log-based alerting.
+  securityLog = (event) => app.log.warn(event, 'security event');
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -29,7 +32,8 @@ export async function serve(out: (line: string) => void): Promise<void> {
     await composition.close();
     throw error;
   }
-  const link = await composition.services.tenants.bootstrap(config.bootstrap.tenant, config.bootstrap.adminEmail);
+  // Production organisations are created with `clarus init`; the automatic first organisation is for the embedded default.
+  const link = config.env === 'production' ? undefined : await composition.services.tenants.bootstrap(config.bootstrap.tenant, config.bootstrap.adminEmail);
   out(`Clarus is running at ${config.publicUrl} (${config.database.mode} database, ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   if (link) {
     out(`First Administrator (${config.bootstrap.adminEmail}): open this one-time link within ${Math.round(config.auth.inviteTtl / 3600)} hours to set a password and a second factor:`);

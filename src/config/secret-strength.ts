@@ -62,5 +62,8 @@ export function databaseUrlProblem(name: string, value: string): string | undefi
   if (password !== '' && (knownDefaults.has(password.toLowerCase()) || password.length < 12)) {
     return `${name} uses a default or short password (at least 12 characters)`;
   }
+  // KEY-4: TLS with certificate and host name checks, except to a server on this machine.
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || (url.searchParams.get('host') ?? '').startsWith('/');
+  if (!loopback && url.searchParams.get('sslmode') !== 'verify-full') return `${name} must use sslmode=verify-full (TLS with certificate and host name checks)`;
   return undefined;
 }

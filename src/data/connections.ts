@@ -70,14 +70,18 @@ export async function grantApplicationRole(url: string, appRole: string, auditDa
 export interface RoleFacts {
   superuser: boolean;
   bypassRls: boolean;
+  /** Tables of the public schema the role owns: an owner can switch row-level security off. */
+  ownedTables: number;
 }
 
 /** ROLE-1: the application must connect as a role that row-level security applies to. */
 export async function describeCurrentRole(db: Kysely<Database>): Promise<RoleFacts> {
-  const result = await sql<{ rolsuper: boolean; rolbypassrls: boolean }>`
-    select rolsuper, rolbypassrls from pg_roles where rolname = current_user`.execute(db);
+  const result = await sql<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>`
+    select rolsuper, rolbypassrls,
+      (select count(*)::int from pg_tables where schemaname = 'public' and tableowner = current_user) as owned
+    from pg_roles where rolname = current_user`.execute(db);
   const row = result.rows[0];
-  return { superuser: row?.rolsuper ?? true, bypassRls: row?.rolbypassrls ?? true };
+  return { superuser: row?.rolsuper ?? true, bypassRls: row?.rolbypassrls ?? true, ownedTables: row?.owned ?? 0 };
 }
 
 export type MainDb = Kysely<Database>;

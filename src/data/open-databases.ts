@@ -12,7 +12,9 @@ export interface Databases {
   read: Kysely<Database>;
   audit: Kysely<AuditDatabase>;
   unitOfWork: UnitOfWork;
+  /** Facts about the roles of the read/write and the read connection. */
   role: RoleFacts;
+  readRole: RoleFacts;
   close(): Promise<void>;
 }
 
@@ -91,12 +93,14 @@ export async function openDatabases(config: { database: DatabaseConfig; dataDir:
   const read = readPool ? kyselyOver<Database>(readPool) : main;
   const audit = kyselyOver<AuditDatabase>(auditPool);
   const role = await describeCurrentRole(main);
+  const readRole = read === main ? role : await describeCurrentRole(read);
   return {
     main,
     read,
     audit,
     unitOfWork: new UnitOfWork(main, read),
     role,
+    readRole,
     async close() {
       await main.destroy();
       if (read !== main) await read.destroy();

@@ -6,6 +6,8 @@ import { tenantRepository } from '../data/repositories/tenant.repository.ts';
 import { sessionRepository } from '../data/repositories/session.repository.ts';
 import { secondFactorRepository } from '../data/repositories/second-factor.repository.ts';
 import type { Principal, RequestOrigin, ServiceContext } from './context.ts';
+import type { SignInThrottle } from './sign-in-throttle.ts';
+import { normaliseEmail } from './sign-in.service.ts';
 
 export interface AccountView {
   stage: Principal['stage'];
@@ -16,7 +18,7 @@ export interface AccountView {
 
 /** The signed-in person's own account: who am I, change my password. */
 export class AccountService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext, private readonly throttle: SignInThrottle) {}
 
   async me(principal: Principal): Promise<AccountView> {
     return this.ctx.uow.read(principal.tenantId, async (tx) => {
@@ -41,7 +43,12 @@ export class AccountService {
   /** AUTH-4: a password change revokes every other session of the user at once. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<void> {
     const user = await this.ctx.uow.read(principal.tenantId, (tx) => userRepository.findById(tx, principal.userId));
-    if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, currentPassword))) {
+    if (!user) throw new ClarusError('CLARUS_ERR_SESSION_EXPIRED');
+    // Guessing the current password with a stolen session counts like guessing it at sign-in (AUTH-6).
+    const subjects = this.throttle.subjectsFor('email', normaliseEmail(user.email), origin);
+    await this.throttle.assertNotLocked(subjects);
+    if (!user.passwordHash || !(await verifyPassword(user.passwordHash, currentPassword))) {
+      await this.throttle.recordFailure(subjects, { tenantId: principal.tenantId, userId: user.id, ...origin });
       throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'currentPassword', message: 'The current password is not correct.' }]);
     }
     const problem = passwordProblem(newPassword, { email: user.email });

@@ -35,10 +35,11 @@ export class TenantService {
   async bootstrap(slug: string, adminEmail: string): Promise<EnrolmentLink | undefined> {
     const tenants = await this.list();
     if (tenants.length === 0) return (await this.create(slug, 'Clarus', adminEmail)).link;
-    if (tenants.length > 1) return undefined;
     const tenant = tenants[0] as TenantRecord;
+    if (tenants.length > 1 || tenant.slug !== slug) return undefined;
     return this.ctx.uow.run(tenant.id, async (tx) => {
-      const pending = (await userRepository.list(tx)).find((u) => u.status === 'invited' && u.roles.includes('Administrator') && !u.passwordHash);
+      // Only the administrator this bootstrap created: a link printed by `clarus init` stays valid.
+      const pending = (await userRepository.list(tx)).find((u) => u.email === adminEmail && u.status === 'invited' && u.roles.includes('Administrator') && !u.passwordHash);
       const anyActive = (await userRepository.countActiveAdministrators(tx)) > 0;
       return pending && !anyActive ? issueEnrolmentLink(this.ctx, tx, tenant.id, pending.id, null) : undefined;
     });

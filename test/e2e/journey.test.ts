@@ -218,13 +218,17 @@ describe('browser journey', () => {
       });
       const email = 'passkey@example.org';
       const { link } = await system.composition.services.tenants.create('e2e-passkey', 'Passkey Clinic', email);
-      await enrolInBrowser(page, link.url, email);
+      const secret = await enrolInBrowser(page, link.url, email);
 
       await page.getByRole('link', { name: 'Account', exact: true }).click();
       await page.waitForURL(onPath('/account'));
       await page.getByText('You have no passkeys yet.').waitFor();
+      // Adding a factor needs a fresh second factor: let the enrolment's step-up lapse, so the dialog asks.
+      system.clock.advance(system.config.auth.stepUpWindow + 1);
       await page.getByTestId('passkey-name').fill('Work laptop');
       await page.getByTestId('add-passkey').click();
+      await page.getByTestId('step-up-code').fill(nextCode(secret));
+      await page.getByTestId('step-up-submit').click();
       await page.getByTestId('passkeys').getByText('Work laptop').waitFor();
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       assert.equal(credentials.length, 1, 'the authenticator holds the new credential');

@@ -115,10 +115,11 @@ export function registerAuthRoutes(root: FastifyInstance, services: Services, ab
   app.get('/api/auth/passkeys', { config: { access: signedIn }, schema: { tags, response: { 200: s.passkeysReply } } },
     async (request) => ({ passkeys: await services.passkeys.list(principalOf(request)) }));
 
-  app.post('/api/auth/passkeys/options', { config: { access: signedIn }, schema: { tags } },
+  // A new lasting factor is as sensitive as removing one: both need a fresh second factor (AUTH-7).
+  app.post('/api/auth/passkeys/options', { config: { access: { ...signedIn, stepUp: true } }, schema: { tags } },
     async (request) => services.passkeys.registrationOptions(principalOf(request)));
 
-  app.post('/api/auth/passkeys', { config: { access: signedIn }, schema: { tags, body: s.passkeyBody, response: { 200: z.object({ id: z.string() }) } } },
+  app.post('/api/auth/passkeys', { config: { access: { ...signedIn, stepUp: true } }, schema: { tags, body: s.passkeyBody, response: { 200: z.object({ id: z.string() }) } } },
     async (request) => ({ id: await services.passkeys.register(principalOf(request), request.body.response as unknown as RegistrationResponseJSON, request.body.name) }));
 
   app.delete('/api/auth/passkeys/:id', { config: { access: { ...signedIn, stepUp: true } }, schema: { tags, params: s.idParams } }, async (request, reply) => {
