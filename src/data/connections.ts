@@ -4,6 +4,10 @@ import pg from 'pg';
 import type { AuditDatabase, Database } from './schema.ts';
 import { auditMigrations, mainMigrations } from './migrations/index.ts';
 
+// DATE columns (OID 1082) stay 'YYYY-MM-DD' strings: a birth date is a calendar day, not an instant,
+// and turning it into a Date at local midnight shifts it across time zones.
+pg.types.setTypeParser(1082, (value: string) => value);
+
 /** A pool with timeouts, so a stuck database fails requests instead of hanging them. */
 export function createPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({

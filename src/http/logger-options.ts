@@ -7,7 +7,7 @@ import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
  */
 export const redactedPaths = [
   'req.headers.cookie', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]', '*.password', '*.token', '*.code', '*.secret',
+  'res.headers["set-cookie"]', '*.password', '*.token', '*.secret',
 ];
 
 function serializeError(error: Error): { type: string; message: string; stack: string; code?: unknown } {

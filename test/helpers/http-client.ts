@@ -14,6 +14,8 @@ export interface Reply {
 export class TestClient {
   readonly cookies = new Map<string, string>();
   private csrfToken: string | undefined;
+  /** Refresh an expired access token and retry, as the web app does; tests of expiry turn it off. */
+  autoRefresh = true;
 
   constructor(private readonly app: FastifyInstance, private readonly remoteAddress = '127.0.0.1') {}
 
@@ -35,7 +37,15 @@ export class TestClient {
     return this.csrfToken;
   }
 
+  /** Like the web app: an expired access token is refreshed once and the request retried. */
   async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, payload?: unknown, extraHeaders: Record<string, string> = {}): Promise<Reply> {
+    const reply = await this.send(method, url, payload, extraHeaders);
+    if (!this.autoRefresh || reply.body.code !== 'CLARUS_ERR_TOKEN_EXPIRED' || url === '/api/auth/refresh') return reply;
+    const refreshed = await this.send('POST', '/api/auth/refresh', {}, {});
+    return refreshed.status === 200 ? this.send(method, url, payload, extraHeaders) : refreshed;
+  }
+
+  private async send(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, payload: unknown, extraHeaders: Record<string, string>): Promise<Reply> {
     if (method !== 'GET' && this.csrfToken === undefined && !('x-csrf-token' in extraHeaders)) await this.csrf();
     const headers: Record<string, string> = { cookie: this.cookieHeader(), ...extraHeaders };
     if (method !== 'GET' && this.csrfToken && !('x-csrf-token' in extraHeaders)) headers['x-csrf-token'] = this.csrfToken;

@@ -110,6 +110,7 @@ describe('sessions', () => {
 
   test('an expired access token asks for a refresh, which works while the session is alive', async () => {
     const admin = await newTenantWithAdmin(system);
+    admin.client.autoRefresh = false;
     system.clock.advance(system.config.auth.accessTokenTtl + 5);
     const expired = await admin.client.get('/api/auth/me');
     assert.equal(expired.status, 401);

@@ -4,11 +4,16 @@ import { EnrolPage } from './pages/EnrolPage';
 import { HomePage } from './pages/home/HomePage';
 import { MfaPage } from './pages/MfaPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { ServiceAccountsPage } from './pages/admin/ServiceAccountsPage';
+import { SettingsPage } from './pages/admin/SettingsPage';
+import { NewPatientPage } from './pages/patients/NewPatientPage';
+import { PatientPage } from './pages/patients/PatientPage';
+import { PatientsPage } from './pages/patients/PatientsPage';
 import { SignInPage } from './pages/SignInPage';
 import { TotpSetupPage } from './pages/TotpSetupPage';
 import { StartupPage } from './pages/StartupPage';
 import { usePathname } from './router/history';
-import { normalisePath, paths, redirectFor } from './router/paths';
+import { normalisePath, patientIdOf, paths, redirectFor } from './router/paths';
 import { Redirect } from './router/Redirect';
 import { useSession } from './session/SessionContext';
 
@@ -28,8 +33,19 @@ function page(path: string) {
       return <AccountPage />;
     case paths.adminUsers:
       return <AdminUsersPage />;
-    default:
-      return <NotFoundPage />;
+    case paths.patients:
+      return <PatientsPage />;
+    case paths.newPatient:
+      return <NewPatientPage />;
+    case paths.adminServiceAccounts:
+      return <ServiceAccountsPage />;
+    case paths.adminSettings:
+      return <SettingsPage />;
+    default: {
+      const patientId = patientIdOf(path);
+      // keyed by id: another patient is another page, with none of the previous one's state.
+      return patientId === null ? <NotFoundPage /> : <PatientPage key={patientId} id={patientId} />;
+    }
   }
 }
 

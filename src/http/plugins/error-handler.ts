@@ -27,11 +27,13 @@ const frameworkCodes: Record<string, ErrorCode> = {
 function classify(error: FastifyError): { code: ErrorCode; fields?: FieldProblem[] } {
   if (error instanceof ClarusError) return { code: error.code, ...(error.fields ? { fields: error.fields } : {}) };
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const fields = error.validation.map((v) => {
+    // One message per field: the first problem found, so that a form shows one line under each input.
+    const fields = new Map<string, FieldProblem>();
+    for (const v of error.validation) {
       const path = v.keyword === 'unrecognized_keys' ? '' : v.instancePath.replace(/^\//, '').replaceAll('/', '.');
-      return { path, message: `${path === '' ? 'The request' : 'This field'} ${fieldMessages[v.keyword] ?? 'is not valid.'}` };
-    });
-    return { code: 'CLARUS_ERR_VALIDATION', fields };
+      if (!fields.has(path)) fields.set(path, { path, message: `${path === '' ? 'The request' : 'This field'} ${fieldMessages[v.keyword] ?? 'is not valid.'}` });
+    }
+    return { code: 'CLARUS_ERR_VALIDATION', fields: [...fields.values()] };
   }
   const mapped = error.code ? frameworkCodes[error.code] : undefined;
   if (mapped) return { code: mapped };

@@ -13,6 +13,8 @@ export const ErrorCode = {
   stepUpRequired: 'CLARUS_ERR_STEP_UP_REQUIRED',
   enrolmentInvalid: 'CLARUS_ERR_ENROLMENT_INVALID',
   forbidden: 'CLARUS_ERR_FORBIDDEN',
+  notFound: 'CLARUS_ERR_NOT_FOUND',
+  validation: 'CLARUS_ERR_VALIDATION',
   network: 'CLARUS_ERR_NETWORK',
   badResponse: 'CLARUS_ERR_BAD_RESPONSE',
   client: 'CLARUS_ERR_CLIENT',

@@ -3,12 +3,16 @@ import { usePageTitle } from '../hooks/usePageTitle';
 import { Link } from '../router/Link';
 import { usePathname } from '../router/history';
 import { paths } from '../router/paths';
+import { can } from '../permissions';
 import { useMe, useSession } from '../session/SessionContext';
 
-function NavLink({ to, children }: { to: string; children: ReactNode }) {
-  const current = usePathname() === to;
+/** A top-bar link; `section` also marks it current on the pages under it (`/patients/…`). */
+function NavLink({ to, section = false, children }: { to: string; section?: boolean; children: ReactNode }) {
+  const path = usePathname();
+  const exact = path === to;
+  const current = exact || (section && path.startsWith(`${to}/`));
   return (
-    <Link to={to} className={current ? 'nav-link nav-link-current' : 'nav-link'} aria-current={current ? 'page' : undefined}>
+    <Link to={to} className={current ? 'nav-link nav-link-current' : 'nav-link'} aria-current={exact ? 'page' : current ? 'true' : undefined}>
       {children}
     </Link>
   );
@@ -36,7 +40,14 @@ export function AppShell({ title, children }: { title: string; children: ReactNo
         <nav aria-label="Main" className="topbar-nav">
           <NavLink to={paths.home}>Home</NavLink>
           <NavLink to={paths.account}>Account</NavLink>
+          {can(me, 'patients.read') && (
+            <NavLink to={paths.patients} section>
+              Patients
+            </NavLink>
+          )}
           {isAdmin && <NavLink to={paths.adminUsers}>Users</NavLink>}
+          {can(me, 'service-accounts.manage') && <NavLink to={paths.adminServiceAccounts}>Service accounts</NavLink>}
+          {can(me, 'tenant-settings.manage') && <NavLink to={paths.adminSettings}>Settings</NavLink>}
         </nav>
         <div className="topbar-user">
           <span className="topbar-email" data-testid="user-email">

@@ -9,7 +9,28 @@ export const paths = {
   setupTotp: '/setup-authenticator',
   account: '/account',
   adminUsers: '/admin/users',
+  patients: '/patients',
+  newPatient: '/patients/new',
+  adminServiceAccounts: '/admin/service-accounts',
+  adminSettings: '/admin/settings',
 } as const;
+
+/** The page of one patient. */
+export function patientPath(id: string): string {
+  return `${paths.patients}/${encodeURIComponent(id)}`;
+}
+
+/** The patient id of a `/patients/<id>` path (any segment but `new`), or null. */
+export function patientIdOf(path: string): string | null {
+  const match = /^\/patients\/([^/]+)$/u.exec(path);
+  const segment = match?.[1];
+  if (segment === undefined || segment === 'new') return null;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 /** Pages that belong to signing in; a fully signed-in user is sent on from them. */
 const SIGN_IN_PAGES: readonly string[] = [paths.signIn, paths.verify, paths.setupTotp];
