@@ -96,7 +96,7 @@ describe('patients: who sees what', () => {
 
   test('a Clinician sees exactly the assigned patients; others answer like missing ones', async () => {
     const assigned = await createPatient(admin);
-    const unassigned = await createPatient(admin, { mrn: 'HIDDEN-FROM-CLINICIAN' });
+    const unassigned = await createPatient(admin, { mrn: 'HIDDEN-CLIN-1' });
     await assignToCareTeam(admin, assigned, clinician.userId);
     const list = (await clinician.client.post('/api/patients/search', {})).body.patients as { patient: { id: string }; access: { via: string } }[];
     assert.deepEqual(list.map((p) => p.patient.id), [assigned]);
@@ -105,9 +105,9 @@ describe('patients: who sees what', () => {
     const missing = await clinician.client.get(`/api/patients/${randomUUID()}`);
     assert.equal(hidden.status, 404);
     assert.deepEqual({ ...hidden.body, requestId: '' }, { ...missing.body, requestId: '' });
-    const byMrn = await clinician.client.post('/api/patients/search', { mrn: 'HIDDEN-FROM-CLINICIAN' });
+    const byMrn = await clinician.client.post('/api/patients/search', { mrn: 'HIDDEN-CLIN-1' });
     assert.deepEqual(byMrn.body.patients, []);
-    const adminByMrn = await admin.client.post('/api/patients/search', { mrn: 'HIDDEN-FROM-CLINICIAN' });
+    const adminByMrn = await admin.client.post('/api/patients/search', { mrn: 'HIDDEN-CLIN-1' });
     assert.equal((adminByMrn.body.patients as unknown[]).length, 1, 'the MRN search itself works');
   });
 
