@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/forms.css';
 import './styles/components.css';
+import './styles/pages.css';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('The page has no #root element.');

@@ -4,7 +4,6 @@ import { type ApiError, toApiError } from '../../api/errors';
 import type { ServiceAccount } from '../../api/patient-types';
 import { AdminOnly } from '../../components/AdminOnly';
 import { ErrorMessage } from '../../components/ErrorMessage';
-import { useCan } from '../../permissions';
 import { ServiceAccountForm } from './ServiceAccountForm';
 import { ServiceAccountRow } from './ServiceAccountRow';
 
@@ -18,7 +17,6 @@ export function ServiceAccountsPage() {
 }
 
 function ServiceAccounts() {
-  const can = useCan();
   const [accounts, setAccounts] = useState<ServiceAccount[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -31,10 +29,9 @@ function ServiceAccounts() {
     }
   }, []);
 
+  // Shown only inside AdminOnly, so the user may list service accounts.
   useEffect(() => {
-    if (can('service-accounts.manage')) void load();
-    // `can` is recreated each render; the permission does not change while the page is shown.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    void load();
   }, [load]);
 
   return (

@@ -21,7 +21,9 @@ export const roleCards: readonly RoleCard[] = [
     summary: 'Runs this Clarus installation for the organisation.',
     capabilities: [
       { label: 'Manage users and their roles', to: paths.adminUsers },
-      { label: 'Manage API keys' },
+      { label: 'Manage patients and care teams', to: paths.patients },
+      { label: 'Manage API keys', to: paths.adminServiceAccounts },
+      { label: 'Organisation settings', to: paths.adminSettings },
       { label: 'Manage AI models' },
       { label: 'Review security events', to: paths.adminUsers },
       { label: 'Review the audit trail' },
@@ -31,6 +33,7 @@ export const roleCards: readonly RoleCard[] = [
     role: 'Radiologist',
     summary: 'Reads studies and signs off the findings.',
     capabilities: [
+      { label: 'Find patients', to: paths.patients },
       { label: 'Read images in the viewer' },
       { label: 'Review AI findings' },
       { label: 'Write and sign reports' },
@@ -40,7 +43,7 @@ export const roleCards: readonly RoleCard[] = [
     role: 'Clinician',
     summary: 'Cares for patients and acts on the results.',
     capabilities: [
-      { label: 'See your assigned patients' },
+      { label: 'See your assigned patients', to: paths.patients },
       { label: 'Request AI analyses' },
       { label: 'Read signed reports' },
     ],
@@ -48,11 +51,11 @@ export const roleCards: readonly RoleCard[] = [
   {
     role: 'Technician',
     summary: 'Acquires studies and brings them into Clarus.',
-    capabilities: [{ label: 'Upload images and studies' }],
+    capabilities: [{ label: 'Register patients', to: paths.newPatient }, { label: 'Upload images and studies' }],
   },
   {
     role: 'Viewer',
     summary: 'Follows patients without changing anything.',
-    capabilities: [{ label: 'Read-only access to your assigned patients' }],
+    capabilities: [{ label: 'Read-only access to your assigned patients', to: paths.patients }],
   },
 ];
