@@ -59,6 +59,19 @@ describe('clarus CLI', () => {
     assert.match(users, /rad@example\.org\tinvited\tRadiologist,Clinician/);
   });
 
+  test('apikeys create prints the key last; list shows it; revoke ends it', () => {
+    const created = clarus(['apikeys', 'create', '--tenant', 'second-site', '--role', 'Radiologist', '--name', 'pacs-bridge', '--expires-days', '30']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(lastLine(created.stdout), /^clarus_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
+    const listed = clarus(['apikeys', 'list', '--tenant', 'second-site']);
+    assert.equal(listed.code, 0);
+    const keyId = /key ([0-9a-f-]{36})\tactive/.exec(listed.stdout)?.[1];
+    assert.ok(keyId, listed.stdout);
+    assert.ok(!listed.stdout.includes(lastLine(created.stdout).slice(-43)), 'the key itself is never listed');
+    assert.equal(clarus(['apikeys', 'revoke', '--tenant', 'second-site', '--key-id', keyId]).code, 0);
+    assert.match(clarus(['apikeys', 'list', '--tenant', 'second-site']).stdout, new RegExp(`key ${keyId}\trevoked`));
+  });
+
   test('failures exit non-zero with one line', () => {
     for (const args of [
       ['init', '--tenant', 'cli-hospital', '--admin-email', 'other@example.org'],
@@ -66,6 +79,10 @@ describe('clarus CLI', () => {
       ['init', '--tenant', 'fine-slug', '--admin-email', 'not-an-email'],
       ['users', 'invite', '--tenant', 'second-site', '--email', 'x@example.org', '--roles', 'Janitor'],
       ['users', 'list', '--tenant', 'no-such-tenant'],
+      ['apikeys', 'create', '--tenant', 'second-site', '--role', 'Janitor', '--name', 'x'],
+      ['apikeys', 'create', '--tenant', 'second-site', '--role', 'Viewer', '--name', 'x', '--patients', 'not-a-uuid'],
+      ['apikeys', 'create', '--tenant', 'second-site', '--role', 'Viewer', '--name', 'x', '--expires-days', '9999'],
+      ['apikeys', 'revoke', '--tenant', 'second-site', '--key-id', '00000000-0000-4000-8000-000000000000'],
     ]) {
       const { code, stderr } = clarus(args);
       assert.notEqual(code, 0, args.join(' '));
