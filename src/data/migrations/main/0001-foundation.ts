@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { runScript } from '../run-script.ts';
+import { enableTenantIsolation } from '../tenant-isolation.ts';
 
 /** Tables that carry a tenant id get row-level security keyed on `app.tenant_id` (ROLE-1, second wall). */
 export const tenantTables = ['users', 'invitations', 'sessions', 'refresh_tokens', 'recovery_codes', 'webauthn_credentials'];
@@ -112,15 +113,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index security_events_tenant_at on security_events (tenant_id, at desc);
   `);
-  for (const table of tenantTables) {
-    await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
-    await sql`alter table ${sql.table(table)} force row level security`.execute(db);
-    await sql`
-      create policy tenant_isolation on ${sql.table(table)}
-        using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-        with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    `.execute(db);
-  }
+  for (const table of tenantTables) await enableTenantIsolation(db, table);
   // Security events without a tenant (a lockout of an unknown e-mail) are visible only with no tenant set.
   await sql`alter table security_events enable row level security`.execute(db);
   await sql`alter table security_events force row level security`.execute(db);

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { runScript } from '../run-script.ts';
+import { enableTenantIsolation } from '../tenant-isolation.ts';
 
 /** Patients, care teams, break-the-glass grants, service accounts and API keys (ROLE-1..4). */
 export const tenantTables = ['patients', 'care_team', 'break_glass_grants', 'service_accounts', 'api_keys'];
@@ -68,15 +69,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       last_used_at timestamptz
     );
   `);
-  for (const table of tenantTables) {
-    await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
-    await sql`alter table ${sql.table(table)} force row level security`.execute(db);
-    await sql`
-      create policy tenant_isolation on ${sql.table(table)}
-        using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-        with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    `.execute(db);
-  }
+  for (const table of tenantTables) await enableTenantIsolation(db, table);
 }
 
 export async function down(): Promise<void> {
