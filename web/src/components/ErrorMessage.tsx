@@ -8,10 +8,13 @@ export function ErrorMessage({ error, fieldNames = [] }: { error: ApiError | nul
   if (error === null) return null;
   const others = error.otherFieldMessages(fieldNames);
   // A form check already shown next to its field needs no second banner.
-  if (error.code === ErrorCode.client && error.fields.length > 0 && others.length === 0) return null;
+  const allInline = error.fields.length > 0 && others.length === 0;
+  if (error.code === ErrorCode.client && allInline) return null;
+  // The server's "The request is not valid." says less than the messages under the fields.
+  const message = error.code === ErrorCode.validation && allInline ? 'Check the fields marked below.' : error.message;
   return (
     <div className="alert alert-error" role="alert" data-testid="error">
-      <p>{error.message}</p>
+      <p>{message}</p>
       {others.length > 0 && (
         <ul>
           {others.map((message) => (

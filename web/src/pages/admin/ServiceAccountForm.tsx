@@ -77,7 +77,8 @@ export function ServiceAccountForm({ onCreated }: { onCreated: () => void }) {
             options={roleOptions} placeholder="Choose…" testId="account-role" error={error?.fieldMessage('role')} required
             hint="The key can do what this role can, and nothing more." />
           <TextField id="account-days" label="Expires after (days)" type="number" value={days} onChange={setDays} testId="account-days"
-            min={1} max={365} step={1} inputMode="numeric" error={error?.fieldMessage('expiresDays')} required />
+            min={1} max={365} step={1} inputMode="numeric" error={error?.fieldMessage('expiresDays')} required
+            hint="From 1 to 365. A new key is needed after that." />
         </div>
         <TextAreaField id="account-patients" label="Only these patients (optional)" value={patientIds} onChange={setPatientIds}
           testId="account-patients" rows={2} spellCheck={false} error={error?.fieldMessage('patientIds')}

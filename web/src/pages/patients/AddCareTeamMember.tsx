@@ -57,9 +57,9 @@ export function AddCareTeamMember({ patientId, members, onChanged }: { patientId
         <SelectField id="care-team-user" label="Person" value={userId} onChange={setUserId} testId="care-team-user"
           options={candidates.map((u) => ({ value: u.id, label: describe(u) }))}
           placeholder={users === null ? 'Loading users…' : candidates.length === 0 ? 'Everyone is already on the team' : 'Choose…'}
-          error={error?.fieldMessage('userId')} disabled={users === null} required />
+          hint="Active users who are not on the team yet." error={error?.fieldMessage('userId')} disabled={users === null} required />
         <TextField id="care-team-ends" label="Last day (optional)" type="date" value={until} onChange={setUntil} testId="care-team-ends"
-          min={todayIso()} hint="Leave empty for no end date. The assignment ends at midnight after this day."
+          min={todayIso()} hint="Empty: no end date."
           error={error?.fieldMessage('endsAt')} />
       </div>
       <div className="actions">
