@@ -40,26 +40,36 @@ export function PatientForm({ patient, submitLabel, pendingLabel, onSubmit, onCa
   return (
     <form onSubmit={(event) => void submit(event)} noValidate data-testid="patient-form">
       <ErrorMessage error={error} fieldNames={patientFieldNames} />
-      <div className="form-grid">
-        <TextField id="patient-mrn" label={fieldLabels.mrn} value={values.mrn} onChange={set('mrn')} testId="patient-mrn"
-          hint="Medical record number, exactly as on the patient’s records." error={problem('mrn')}
-          autoComplete="off" spellCheck={false} autoCapitalize="characters" maxLength={64} required />
-        <SelectField id="patient-sex" label={fieldLabels.sex} value={values.sex} onChange={set('sex')} options={sexOptions}
-          placeholder="Choose…" testId="patient-sex" error={problem('sex')} required />
-        <TextField id="patient-given" label={fieldLabels.givenName} value={values.givenName} onChange={set('givenName')}
-          testId="patient-given" error={problem('givenName')} autoComplete="off" maxLength={100} required />
-        <TextField id="patient-family" label={fieldLabels.familyName} value={values.familyName} onChange={set('familyName')}
-          testId="patient-family" error={problem('familyName')} autoComplete="off" maxLength={100} required />
-        <TextField id="patient-birth" label={fieldLabels.birthDate} type="date" value={values.birthDate} onChange={set('birthDate')}
-          testId="patient-birth" error={problem('birthDate')} min="1900-01-01" max={todayIso()} autoComplete="off" required />
-        <TextField id="patient-email" label={`${fieldLabels.email} (optional)`} type="email" value={values.email} onChange={set('email')}
-          testId="patient-email" error={problem('email')} autoComplete="off" spellCheck={false} maxLength={254} />
-        <TextField id="patient-phone" label={`${fieldLabels.phone} (optional)`} type="tel" value={values.phone} onChange={set('phone')}
-          testId="patient-phone" error={problem('phone')} hint="International format, for example +441632960000."
-          autoComplete="off" inputMode="tel" maxLength={16} />
-      </div>
-      <TextAreaField id="patient-address" label={`${fieldLabels.address} (optional)`} value={values.address} onChange={set('address')}
-        testId="patient-address" error={problem('address')} autoComplete="off" maxLength={500} />
+      <fieldset className="form-section">
+        <legend>Patient</legend>
+        <div className="form-grid">
+          <TextField id="patient-mrn" label={fieldLabels.mrn} value={values.mrn} onChange={set('mrn')} testId="patient-mrn"
+            hint="Medical record number, exactly as on the patient’s records." error={problem('mrn')}
+            autoComplete="off" spellCheck={false} autoCapitalize="characters" maxLength={64} required />
+          <div aria-hidden="true" />
+          <TextField id="patient-family" label={fieldLabels.familyName} value={values.familyName} onChange={set('familyName')}
+            testId="patient-family" error={problem('familyName')} autoComplete="off" maxLength={100} required />
+          <TextField id="patient-given" label={fieldLabels.givenName} value={values.givenName} onChange={set('givenName')}
+            testId="patient-given" error={problem('givenName')} autoComplete="off" maxLength={100} required />
+          <TextField id="patient-birth" label={fieldLabels.birthDate} type="date" value={values.birthDate} onChange={set('birthDate')}
+            testId="patient-birth" error={problem('birthDate')} min="1900-01-01" max={todayIso()} autoComplete="off" required />
+          <SelectField id="patient-sex" label={fieldLabels.sex} value={values.sex} onChange={set('sex')} options={sexOptions}
+            placeholder="Choose…" testId="patient-sex" error={problem('sex')} required />
+        </div>
+      </fieldset>
+      <fieldset className="form-section">
+        <legend>Contact (optional)</legend>
+        <div className="form-grid">
+          <TextField id="patient-email" label={fieldLabels.email} type="email" value={values.email} onChange={set('email')}
+            testId="patient-email" error={problem('email')} hint="For example name@example.org."
+            autoComplete="off" spellCheck={false} maxLength={254} />
+          <TextField id="patient-phone" label={fieldLabels.phone} type="tel" value={values.phone} onChange={set('phone')}
+            testId="patient-phone" error={problem('phone')} hint="International format, for example +441632960000."
+            autoComplete="off" inputMode="tel" maxLength={16} />
+        </div>
+        <TextAreaField id="patient-address" label={fieldLabels.address} value={values.address} onChange={set('address')}
+          testId="patient-address" error={problem('address')} autoComplete="off" maxLength={500} />
+      </fieldset>
       <div className="actions">
         <button type="submit" className="button primary" disabled={pending} data-testid="patient-submit">
           {pending ? pendingLabel : submitLabel}
