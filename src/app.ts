@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -20,6 +20,8 @@ import { registerSystemRoutes } from './http/routes/system/system.routes.ts';
 import { registerUserRoutes } from './http/routes/users/users.routes.ts';
 import { registerPatientRoutes } from './http/routes/patients/patients.routes.ts';
 import { registerAdminRoutes } from './http/routes/admin/admin.routes.ts';
+import { registerAuditRoutes } from './http/routes/audit/audit.routes.ts';
+import { registerRequestAudit } from './http/plugins/request-audit.ts';
 import { registerWebApp } from './http/web/web-app.ts';
 
 export interface AppDependencies {
@@ -58,11 +60,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     global: true,
     max: config.http.rateLimitPerMinute,
     timeWindow: '1 minute',
-    // ROLE-4: each API key has its own budget; everyone else is counted per address.
-    keyGenerator: (request) => {
-      const key = request.headers[API_KEY_HEADER];
-      return typeof key === 'string' ? `key:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}` : request.ip;
-    },
+    // Counted after the route guard, so that only an authenticated service account gets its own budget
+    // (ROLE-4); everything else, including made-up keys on public routes, is counted per address.
+    // Requests refused by the guard never reach the limiter: wrong keys and passwords feed the lockout.
+    hook: 'preHandler',
+    keyGenerator: (request) => (request.principal?.kind === 'service' ? `service:${request.principal.userId}` : request.ip),
     errorResponseBuilder: () => Object.assign(new ClarusError('CLARUS_ERR_RATE_LIMITED'), { statusCode: 429 }),
   });
   await app.register(fastifyCsrf, {
@@ -75,10 +77,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Requests authenticated by an API key carry no ambient credential (no cookie), so CSRF cannot apply;
   // a browser cannot add the header cross-site without a CORS preflight, which Clarus never grants.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!unsafeMethods.has(request.method) || typeof request.headers[API_KEY_HEADER] === 'string') return done();
+    const access = request.routeOptions.config.access;
+    const keyAuthenticated = typeof request.headers[API_KEY_HEADER] === 'string' && access !== undefined && !('public' in access);
+    if (!unsafeMethods.has(request.method) || keyAuthenticated) return done();
     app.csrfProtection(request, reply, done);
   });
   registerRouteGuard(app, services.sessions, services.serviceAccounts);
+  registerRequestAudit(app, services.auditRecorder);
   await app.register(fastifySwagger, {
     openapi: { info: { title: 'Clarus API', version: '0.1.0' } },
     transform: jsonSchemaTransform,
@@ -89,6 +94,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerUserRoutes(app, services);
   registerPatientRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerAuditRoutes(app, services);
   deps.extraRoutes?.(app);
   await registerWebApp(app, deps.webDistDir ?? resolve(import.meta.dirname, '..', 'web', 'dist'));
   return app;

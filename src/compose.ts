@@ -20,6 +20,10 @@ import { PatientService } from './services/patient.service.ts';
 import { CareTeamService } from './services/care-team.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { TenantSettingsService } from './services/tenant-settings.service.ts';
+import { AuditSigner } from './crypto/audit-signer.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { AuditRecorder } from './services/audit-recorder.ts';
+import { AuditService } from './services/audit.service.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -35,6 +39,8 @@ export interface Services {
   careTeams: CareTeamService;
   serviceAccounts: ServiceAccountService;
   tenantSettings: TenantSettingsService;
+  audit: AuditService;
+  auditRecorder: AuditRecorder;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
 
@@ -42,6 +48,7 @@ export interface Composition {
   config: Config;
   services: Services;
   databases: Databases;
+  auditLog: AuditLog;
   close(): Promise<void>;
 }
 
@@ -66,6 +73,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     options.log?.(`warning: ${message}`);
   }
   const securityEvents = new SecurityEventService(databases.unitOfWork, clock, options.securityLog ?? (() => undefined));
+  const auditSigner = new AuditSigner(config.secrets.auditKey);
+  const auditLog = new AuditLog(databases.audit, clock, auditSigner, config.audit.checkpointMs);
+  const audit = new AuditRecorder(auditLog, (action) => options.securityLog?.({ auditUnavailable: action }));
   const ctx: ServiceContext = {
     uow: databases.unitOfWork,
     clock,
@@ -75,6 +85,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     throttleKeys: new TokenHasher(deriveSubkey(config.secrets.secretKey, 'login-throttle')),
     secretBox: new SecretBox(deriveSubkey(config.secrets.secretKey, 'totp-secret-box')),
     securityEvents,
+    audit,
   };
   const sessions = new SessionService(ctx);
   const throttle = new SignInThrottle(ctx);
@@ -93,7 +104,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     careTeams: new CareTeamService(ctx, scopes),
     serviceAccounts: new ServiceAccountService(ctx, throttle),
     tenantSettings: new TenantSettingsService(ctx),
+    audit: new AuditService(ctx, databases.audit, auditLog, auditSigner),
+    auditRecorder: audit,
     readiness: () => checkDatabases(databases),
   };
-  return { config, services, databases, close: () => databases.close() };
+  return {
+    config, services, databases, auditLog,
+    async close() {
+      await auditLog.stop();
+      await databases.close();
+    },
+  };
 }

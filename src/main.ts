@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
 import { serve } from './cli/serve-command.ts';
 import { registerApiKeyCommands } from './cli/apikey-commands.ts';
+import { registerAuditCommands } from './cli/audit-commands.ts';
 
 /** Entry point: `clarus serve | init | tenants | users` (OPS-2). */
 const out = (line: string): void => {
@@ -25,6 +26,7 @@ const program = new Command('clarus')
 program.command('serve').description('start the server (embedded database unless DATABASE_URL is set)').action(() => serve(out));
 registerAdminCommands(program, out);
 registerApiKeyCommands(program, out);
+registerAuditCommands(program, out);
 
 try {
   await program.parseAsync(process.argv);

@@ -61,7 +61,8 @@ probe 'mrn: x'"'"';SELECT/**/pg_sleep(5)--' POST $S "$(body b6 "{\"mrn\":\"x';SE
 probe 'mrn: x'"'"')/**/OR/**/(SELECT/**/1)=1--' POST $S "$(body b7 "{\"mrn\":\"x')/**/OR/**/(SELECT/**/1)=1--\"}")" application/json 0
 probe 'mrn: "%" (no wildcard on exact match)' POST $S "$(body b8 '{"mrn":"%"}')" application/json 0
 probe 'mrn: backslash MRN\\' POST $S "$(body b9 '{"mrn":"MRN\\"}')" application/json 0
-probe 'name: "%" / "_" (LIKE wildcards)' POST $S "$(body b10 '{"name":"%"}')"
+probe 'name: "%" (LIKE wildcard)' POST $S "$(body b10 '{"name":"%"}')"
+probe 'name: "_" (LIKE wildcard)' POST $S "$(body b10b '{"name":"_"}')"
 probe 'name: \u0041\u0064\u0061 (unicode escapes = Ada)' POST $S "$(body b11 '{"name":"\u0041\u0064\u0061"}')" application/json 2
 probe 'name: \u0027 OR 1 (escaped quote)' POST $S "$(body b12 '{"name":"\u0027 OR 1"}')"
 probe 'name: lone surrogate \ud800' POST $S "$(body b13 '{"name":"\ud800"}')"
@@ -122,14 +123,14 @@ probe 'valid body (control)' POST $P "$(body c1 "$(valid 1 '')")"
 probe "familyName: Robert'); DROP TABLE patients;--" POST $P "$(body c2 "$(valid 2 ",\"familyName\":\"Robert'); DROP TABLE patients;--\"")")"
 probe "familyName: O'Brien' -- (passes validation)" POST $P "$(body c3 "$(valid 3 ",\"familyName\":\"O'Brien' -- \"")")"
 probe "address: x'); DELETE FROM patients;-- (stored as text)" POST $P "$(body c4 "$(valid 4 ",\"address\":\"x'); DELETE FROM patients;--\"")")"
-probe "mrn: PRB-5'||pg_sleep(5)||'" POST $P "$(body c5 "{\"mrn\":\"PRB-5'||pg_sleep(5)||'\",\"givenName\":\"Ada\",\"familyName\":\"Probe\",\"birthDate\":\"1985-12-10\",\"sex\":\"female\"}")"
+probe "mrn: PRB-5'||pg_sleep(5)||' (org MRN format refuses)" POST $P "$(body c5 "{\"mrn\":\"PRB-5'||pg_sleep(5)||'\",\"givenName\":\"Ada\",\"familyName\":\"Probe\",\"birthDate\":\"1985-12-10\",\"sex\":\"female\"}")"
 probe 'address: \u0000' POST $P "$(body c6 "$(valid 6 ',"address":"a\u0000b"')")"
 probe 'address: lone surrogate \ud800' POST $P "$(body c7 "$(valid 7 ',"address":"a\ud800b"')")"
 probe 'address: 501 characters' POST $P "$(body c8 "$(valid 8 ",\"address\":\"$(printf 'a%.0s' $(seq 501))\"")")"
 probe 'givenName: {"$gt":""} (object)' POST $P "$(body c9 "$(valid 9 ',"givenName":{"$gt":""}')")"
 probe 'sex: ["female"] (array)' POST $P "$(body c10 "$(valid 10 ',"sex":["female"]')")"
 probe "email: a'--@example.org" POST $P "$(body c11 "$(valid 11 ",\"email\":\"a'--@example.org\"")")"
-probe 'duplicate mrn keys' POST $P "$(body c12 "$(valid 12 ',"mrn":"PRB-12b"')")"
+probe 'duplicate mrn keys (last one wins: PRB-12X)' POST $P "$(body c12 "$(valid 12 ',"mrn":"PRB-12X"')")"
 probe '__proto__ key in a valid body' POST $P "$(body c13 "$(valid 13 ',"__proto__":{"tenant_id":"x"}')")"
 probe 'constructor.prototype key in a valid body' POST $P "$(body c14 "$(valid 14 ',"constructor":{"prototype":{"x":1}}')")"
 probe 'extra key tenant_id' POST $P "$(body c15 "$(valid 15 ',"tenant_id":"00000000-0000-0000-0000-000000000000"')")"

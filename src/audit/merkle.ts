@@ -74,7 +74,7 @@ export function verifyInclusion(leaf: Uint8Array, m: number, n: number, proof: r
   if (m < 0 || m >= n) return false;
   let fn = m;
   let sn = n - 1;
-  let r = Buffer.from(leaf);
+  let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
     if (sn === 0) return false;
     if ((fn & 1) === 1 || fn === sn) {
@@ -108,8 +108,8 @@ export function verifyConsistency(m: number, n: number, proof: readonly Uint8Arr
     fn >>= 1;
     sn >>= 1;
   }
-  let fr = path[0] as Buffer;
-  let sr = path[0] as Buffer;
+  let fr: Buffer = path[0] as Buffer;
+  let sr: Buffer = path[0] as Buffer;
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
     if ((fn & 1) === 1 || fn === sn) {

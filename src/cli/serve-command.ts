@@ -14,6 +14,11 @@ export async function serve(out: (line: string) => void): Promise<void> {
   let securityLog: (event: object) => void = () => undefined;
   const composition = await compose(config, { log: debug ? (m) => out(m) : () => undefined, securityLog: (event) => securityLog(event) });
   const app = await buildApp({ config, services: composition.services });
+  // AUD-2: signed checkpoints every second (or 1,000 entries), and a scheduled full verification
+  // whose failure is a Critical security event.
+  composition.auditLog.start();
+  const verification = setInterval(() => void composition.services.audit.verify().catch((error: unknown) => app.log.error({ err: error }, 'audit verification could not run')), config.audit.verifyInterval * 1000);
+  verification.unref();
   // Security events also reach the structured log (ids and classes only), for log-based alerting.
   securityLog = (event) => app.log.warn(event, 'security event');
   let stopping = false;

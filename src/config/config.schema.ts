@@ -26,6 +26,9 @@ export const environmentSchema = z.object({
 
   CLARUS_JWT_KEY: z.string().optional(),
   CLARUS_SECRET_KEY: z.string().optional(),
+  CLARUS_AUDIT_SIGNING_KEY: z.string().optional(),
+  CLARUS_AUDIT_CHECKPOINT_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  CLARUS_AUDIT_VERIFY_INTERVAL: seconds(3600, 10, 7 * 86_400),
 
   // AUTH-3: access tokens live at most one hour.
   CLARUS_ACCESS_TOKEN_TTL: seconds(900, 30, 3600),
@@ -59,4 +62,5 @@ export const secretVariables = [
   'AUDIT_DATABASE_MIGRATION_URL',
   'CLARUS_JWT_KEY',
   'CLARUS_SECRET_KEY',
+  'CLARUS_AUDIT_SIGNING_KEY',
 ] as const;

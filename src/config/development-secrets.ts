@@ -17,6 +17,7 @@ function secretsDirectory(dataDir: string): string {
 export interface DevelopmentSecrets {
   jwtKey: string;
   secretKey: string;
+  auditKey: string;
   generated: boolean;
   directory: string;
 }
@@ -39,7 +40,9 @@ export function loadOrCreateDevelopmentSecrets(dataDir: string): DevelopmentSecr
   const jwtKey = read('jwt-ed25519.pem', () =>
     generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
   const secretKey = read('secret.key', () => randomBytes(32).toString('base64'));
-  return { jwtKey, secretKey, generated, directory };
+  const auditKey = read('audit-ed25519.pem', () =>
+    generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+  return { jwtKey, secretKey, auditKey, generated, directory };
 }
 
 /** A random password for a database role that Clarus creates itself (embedded mode). */

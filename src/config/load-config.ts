@@ -19,7 +19,8 @@ export interface Config {
   trustProxy: boolean;
   database: DatabaseConfig;
   poolMax: number;
-  secrets: { jwtKey: string; secretKey: Buffer };
+  secrets: { jwtKey: string; secretKey: Buffer; auditKey: string };
+  audit: { checkpointMs: number; verifyInterval: number };
   auth: {
     accessTokenTtl: number;
     idleTimeout: number;
@@ -66,16 +67,19 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
 
   let jwtKey = env.CLARUS_JWT_KEY;
   let secretKeyText = env.CLARUS_SECRET_KEY;
+  let auditKey = env.CLARUS_AUDIT_SIGNING_KEY;
   if (production) {
+    if (!auditKey) problems.push('CLARUS_AUDIT_SIGNING_KEY is required in production');
     if (!jwtKey) problems.push('CLARUS_JWT_KEY is required in production');
     if (!secretKeyText) problems.push('CLARUS_SECRET_KEY is required in production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production (the embedded database is for development)');
     if (!env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required in production');
     if (!env.CLARUS_PUBLIC_URL) problems.push('CLARUS_PUBLIC_URL is required in production');
-  } else if (!jwtKey || !secretKeyText) {
+  } else if (!jwtKey || !secretKeyText || !auditKey) {
     const generated = loadOrCreateDevelopmentSecrets(dataDir);
     jwtKey ??= generated.jwtKey;
     secretKeyText ??= generated.secretKey;
+    auditKey ??= generated.auditKey;
     notices.push(generated.generated
       ? `development mode: generated local secrets in ${generated.directory} (mode 0600); never use them in production`
       : `development mode: using local secrets from ${generated.directory}`);
@@ -88,6 +92,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     const problem = symmetricSecretProblem('CLARUS_SECRET_KEY', secretKeyText);
     if (problem) problems.push(problem);
   }
+  if (auditKey && !/-----BEGIN PRIVATE KEY-----/.test(auditKey)) problems.push('CLARUS_AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM)');
   if (!production && env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
   if (production && env.CLARUS_PUBLIC_URL && !env.CLARUS_PUBLIC_URL.startsWith('https://')) problems.push('CLARUS_PUBLIC_URL must be an https:// URL in production');
   if (production) {
@@ -127,7 +132,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     trustProxy: env.CLARUS_TRUST_PROXY,
     database,
     poolMax: env.DATABASE_POOL_MAX,
-    secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer },
+    secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer, auditKey: auditKey as string },
+    audit: { checkpointMs: env.CLARUS_AUDIT_CHECKPOINT_MS, verifyInterval: env.CLARUS_AUDIT_VERIFY_INTERVAL },
     auth: {
       accessTokenTtl: env.CLARUS_ACCESS_TOKEN_TTL,
       idleTimeout: env.CLARUS_IDLE_TIMEOUT,

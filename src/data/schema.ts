@@ -196,6 +196,27 @@ export interface Database {
 }
 
 /** The audit database (its content grows with the audit capability). */
+export interface AuditEntriesTable {
+  seq: ColumnType<string, number, never>;
+  at: Date;
+  tenant_id: string | null;
+  actor_kind: 'user' | 'service' | 'system' | 'anonymous';
+  actor_id: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  patient_id: string | null;
+  outcome: 'success' | 'denied' | 'failure' | 'error';
+  source_address: string | null;
+  request_id: string | null;
+  details: ColumnType<Record<string, string | number | boolean>, string, never>;
+  leaf_hash: Buffer;
+}
+
 export interface AuditDatabase {
   audit_schema_info: { key: string; value: string };
+  audit_entries: AuditEntriesTable;
+  audit_nodes: { level: number; index: ColumnType<string, number, never>; hash: Buffer };
+  audit_checkpoints: { tree_size: ColumnType<string, number, never>; root_hash: Buffer; at: Date; key_id: string; signature: Buffer };
+  audit_verifications: { id: Generated<string>; at: Date; tree_size: ColumnType<string, number, never>; ok: boolean; problem: string | null };
 }

@@ -28,6 +28,7 @@ export const errorCatalog = {
   CLARUS_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests. Slow down.' },
   CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },
   CLARUS_ERR_UNAVAILABLE: { status: 503, message: 'A required service is unavailable.' },
+  CLARUS_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The audit log is unavailable, so this action cannot be recorded and was not done. Try again shortly.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -18,6 +18,8 @@ export const permissions = [
   'care-team.manage',
   'service-accounts.manage',
   'tenant-settings.manage',
+  'audit.read',
+  'audit.export',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -27,7 +29,7 @@ const everyone: Permission[] = ['session.self'];
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     ...everyone, 'users.read', 'users.manage', 'security-events.read', 'patients.read', 'patients.create', 'patients.update',
-    'care-team.read', 'care-team.manage', 'service-accounts.manage', 'tenant-settings.manage',
+    'care-team.read', 'care-team.manage', 'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export',
   ],
   Radiologist: [...everyone, 'patients.read', 'care-team.read'],
   // Care-team changes by Clinicians also need the tenant setting and their own place on the team.

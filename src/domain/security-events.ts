@@ -25,6 +25,8 @@ export const securityEventKinds = {
   'apikeys.revoked': 'Low',
   'apikeys.invalid': 'Low',
   'tenant.settings-changed': 'Medium',
+  'audit.verification-failed': 'Critical',
+  'audit.unavailable': 'High',
 } as const satisfies Record<string, Severity>;
 
 export type SecurityEventKind = keyof typeof securityEventKinds;

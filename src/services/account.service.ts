@@ -59,6 +59,7 @@ export class AccountService {
       await userRepository.setPassword(tx, user.id, hash, now);
       await sessionRepository.revokeAllForUser(tx, user.id, 'password-changed', now, principal.sessionId);
     });
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.password-change', outcome: 'success', resourceType: 'user', resourceId: user.id });
     await this.ctx.securityEvents.record({ kind: 'auth.password-changed', tenantId: principal.tenantId, actorId: user.id, subjectId: user.id, ...origin });
   }
 }

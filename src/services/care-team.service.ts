@@ -21,9 +21,11 @@ export class CareTeamService {
     return { onTeam: resolved.careTeam.includes(patientId) };
   }
 
-  private async requireManager(tx: Tx, principal: Principal, patientId: string): Promise<void> {
+  private async requireManager(tx: Tx, principal: Principal, patientId: string, targetUserId: string): Promise<void> {
     const { onTeam } = await this.requireVisible(tx, principal, patientId);
     if (principal.roles.includes('Administrator')) return;
+    // A Clinician may manage the team but not their own place on it (no self-extension of access).
+    if (targetUserId === principal.userId) throw new ClarusError('CLARUS_ERR_FORBIDDEN');
     const settings = await tenantRepository.settings(tx, principal.tenantId);
     if (!(principal.roles.includes('Clinician') && onTeam && settings?.cliniciansManageCareTeam)) throw new ClarusError('CLARUS_ERR_FORBIDDEN');
   }
@@ -38,10 +40,11 @@ export class CareTeamService {
   async assign(principal: Principal, patientId: string, userId: string, endsAt: Date | null, origin: RequestOrigin): Promise<CareTeamMember[]> {
     if (endsAt && endsAt <= this.ctx.clock()) throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'endsAt', message: 'The end date must be in the future.' }]);
     const members = await this.ctx.uow.run(principal.tenantId, async (tx) => {
-      await this.requireManager(tx, principal, patientId);
+      await this.requireManager(tx, principal, patientId, userId);
       const user = await userRepository.findById(tx, userId);
       if (!user || user.status === 'disabled') throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'userId', message: 'No active user of this organisation has this id.' }]);
       await careTeamRepository.assign(tx, { tenantId: principal.tenantId, patientId, userId, endsAt, createdBy: principal.userId });
+      await this.ctx.audit.recordFor(principal, origin, { action: 'care-team.assign', outcome: 'success', resourceType: 'user', resourceId: userId, patientId, details: { ends: endsAt ? endsAt.toISOString() : 'never' } });
       return careTeamRepository.members(tx, patientId, this.ctx.clock());
     });
     await this.ctx.securityEvents.record({ kind: 'access.care-team-changed', tenantId: principal.tenantId, actorId: principal.userId, subjectId: patientId, details: { userId, change: 'assigned' }, ...origin });
@@ -50,8 +53,9 @@ export class CareTeamService {
 
   async remove(principal: Principal, patientId: string, userId: string, origin: RequestOrigin): Promise<void> {
     await this.ctx.uow.run(principal.tenantId, async (tx) => {
-      await this.requireManager(tx, principal, patientId);
+      await this.requireManager(tx, principal, patientId, userId);
       if (!(await careTeamRepository.remove(tx, patientId, userId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      await this.ctx.audit.recordFor(principal, origin, { action: 'care-team.remove', outcome: 'success', resourceType: 'user', resourceId: userId, patientId });
     });
     await this.ctx.securityEvents.record({ kind: 'access.care-team-changed', tenantId: principal.tenantId, actorId: principal.userId, subjectId: patientId, details: { userId, change: 'removed' }, ...origin });
   }

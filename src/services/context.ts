@@ -3,6 +3,7 @@ import type { AccessTokenSigner } from '../crypto/access-tokens.ts';
 import type { TokenHasher } from '../crypto/opaque-tokens.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { SecurityEventService } from './security-event.service.ts';
+import type { AuditRecorder } from './audit-recorder.ts';
 
 /** Settings services need, taken from the validated config (services never read the environment). */
 export interface AuthSettings {
@@ -27,6 +28,7 @@ export interface ServiceContext {
   throttleKeys: TokenHasher;
   secretBox: SecretBox;
   securityEvents: SecurityEventService;
+  audit: AuditRecorder;
 }
 
 /** Who is asking, as established by authentication; every service call that touches data takes it. */

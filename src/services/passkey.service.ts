@@ -95,6 +95,7 @@ export class PasskeyService {
       await secondFactorRepository.updatePasskeyCounter(tx, passkey.id, verification.authenticationInfo.newCounter);
       return this.sessions.promote(tx, principal);
     });
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.second-factor', outcome: tokens ? 'success' : 'failure', details: { method: 'webauthn' } });
     if (!tokens) {
       await this.ctx.securityEvents.record({ kind: 'auth.mfa-failed', tenantId: principal.tenantId, subjectId: principal.userId, details: { method: 'webauthn' }, ...origin });
       throw new ClarusError('CLARUS_ERR_MFA_FAILED');

@@ -40,15 +40,15 @@ export class PatientService {
 
   private async checkMrn(tx: Tx, tenantId: string, mrn: string): Promise<void> {
     const settings = await tenantRepository.settings(tx, tenantId);
-    // The pattern is set by the tenant's Administrator (validated when saved) and the MRN is at most
-    // 64 characters, which bounds the cost of a badly written pattern.
+    // The pattern was checked against a safe subset when saved (src/domain/mrn-pattern.ts), and the
+    // MRN is at most 64 characters: matching is bounded.
     // eslint-disable-next-line security/detect-non-literal-regexp
     const pattern = new RegExp(settings?.mrnPattern ?? '^.+$', 'u');
     if (!pattern.test(mrn)) throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'mrn', message: "The MRN does not have this organisation's format." }]);
   }
 
-  async create(principal: Principal, input: PatientInput): Promise<PatientView> {
-    return this.ctx.uow.run(principal.tenantId, async (tx) => {
+  async create(principal: Principal, input: PatientInput, origin: RequestOrigin): Promise<PatientView> {
+    const view = await this.ctx.uow.run(principal.tenantId, async (tx) => {
       await this.checkMrn(tx, principal.tenantId, input.mrn);
       const resolved = await this.scopes.resolve(tx, principal);
       const id = randomUUID();
@@ -56,28 +56,55 @@ export class PatientService {
       const created = await patientRepository.findVisible(tx, { ...resolved.scope, reach: { full: [id], minimal: [] } }, id);
       // The creator sees what their role lets them see of the new patient (a Technician: name and MRN).
       const fields: FieldSet = reaches(resolved.scope.reach.full, id) ? 'full' : 'minimal';
-      return { fields, access: { via: 'role', expiresAt: null }, patient: project(created as PatientRecord, fields) };
+      const result: PatientView = { fields, access: { via: 'role', expiresAt: null }, patient: project(created as PatientRecord, fields) };
+      // Inside the transaction: if the entry cannot be made durable, the patient is not created either.
+      await this.ctx.audit.recordFor(principal, origin, { action: 'patient.create', outcome: 'success', resourceType: 'patient', resourceId: id, patientId: id });
+      return result;
     });
+    return view;
   }
 
-  async get(principal: Principal, id: string): Promise<PatientView> {
-    return this.ctx.uow.read(principal.tenantId, async (tx) => {
+  async get(principal: Principal, id: string, origin: RequestOrigin): Promise<PatientView> {
+    const view = await this.ctx.uow.read(principal.tenantId, async (tx) => {
       const resolved = await this.scopes.resolve(tx, principal);
       const patient = await patientRepository.findVisible(tx, resolved.scope, id);
-      if (!patient) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
-      return this.view(resolved, patient);
+      return patient && this.view(resolved, patient);
     });
+    if (!view) {
+      // A miss is recorded too (probing), without naming a patient: the id may belong to nobody.
+      await this.ctx.audit.recordFor(principal, origin, { action: 'patient.read', outcome: 'failure', resourceType: 'patient', resourceId: id });
+      throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+    }
+    // AUD-1: the disclosure is durable before the data leaves.
+    await this.ctx.audit.recordFor(principal, origin, { action: 'patient.read', outcome: 'success', resourceType: 'patient', resourceId: id, patientId: id, details: { fields: view.fields, via: view.access.via } });
+    return view;
   }
 
-  async search(principal: Principal, criteria: { mrn?: string | undefined; name?: string | undefined; limit: number; offset: number }): Promise<PatientView[]> {
-    return this.ctx.uow.read(principal.tenantId, async (tx) => {
+  /** 404 unless the patient is within the principal's reach (for views about a patient, such as disclosures). */
+  async assertVisible(principal: Principal, id: string): Promise<void> {
+    const visible = await this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const resolved = await this.scopes.resolve(tx, principal);
+      return (await patientRepository.findVisible(tx, resolved.scope, id)) !== undefined;
+    });
+    if (!visible) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+  }
+
+  async search(principal: Principal, criteria: { mrn?: string | undefined; name?: string | undefined; limit: number; offset: number }, origin: RequestOrigin): Promise<PatientView[]> {
+    const views = await this.ctx.uow.read(principal.tenantId, async (tx) => {
       const resolved = await this.scopes.resolve(tx, principal);
       const found = await patientRepository.search(tx, resolved.scope, { mrn: criteria.mrn, namePrefix: criteria.name, limit: criteria.limit, offset: criteria.offset });
       return found.map((patient) => this.view(resolved, patient));
     });
+    // The criteria's field names, never their values (AUD-3); one entry per disclosed patient.
+    const searched = [criteria.mrn !== undefined ? 'mrn' : '', criteria.name !== undefined ? 'name' : ''].filter(Boolean).join(',') || 'none';
+    const entries = views.length > 0
+      ? views.map((v) => ({ action: 'patient.search' as const, outcome: 'success' as const, resourceType: 'patient', resourceId: v.patient.id, patientId: v.patient.id, details: { criteria: searched, fields: v.fields } }))
+      : [{ action: 'patient.search' as const, outcome: 'success' as const, details: { criteria: searched, results: 0 } }];
+    await Promise.all(entries.map((facts) => this.ctx.audit.recordFor(principal, origin, facts)));
+    return views;
   }
 
-  async update(principal: Principal, id: string, patch: Partial<PatientInput>): Promise<PatientView> {
+  async update(principal: Principal, id: string, patch: Partial<PatientInput>, origin: RequestOrigin): Promise<PatientView> {
     return this.ctx.uow.run(principal.tenantId, async (tx) => {
       if (patch.mrn !== undefined) await this.checkMrn(tx, principal.tenantId, patch.mrn);
       const resolved = await this.scopes.resolve(tx, principal);
@@ -85,6 +112,7 @@ export class PatientService {
       if (outcome === 'not-found') throw new ClarusError('CLARUS_ERR_NOT_FOUND');
       if (outcome === 'mrn-taken') throw new ClarusError('CLARUS_ERR_MRN_TAKEN', [{ path: 'mrn', message: 'This MRN is already used.' }]);
       const patient = await patientRepository.findVisible(tx, resolved.scope, id);
+      await this.ctx.audit.recordFor(principal, origin, { action: 'patient.update', outcome: 'success', resourceType: 'patient', resourceId: id, patientId: id, details: { fields: Object.keys(patch).sort().join(',') } });
       return this.view(resolved, patient as PatientRecord);
     });
   }
@@ -95,16 +123,23 @@ export class PatientService {
    * grant, never in the event: it may name the patient).
    */
   async breakGlass(principal: Principal, id: string, reason: string, origin: RequestOrigin): Promise<PatientView> {
-    const view = await this.ctx.uow.run(principal.tenantId, async (tx) => {
+    const outcome = await this.ctx.uow.run(principal.tenantId, async (tx) => {
       const resolved = await this.scopes.resolve(tx, principal);
       if (!(await patientRepository.existsInTenant(tx, resolved.scope, id))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      // Already in reach with every field: there is no glass to break, and nothing to alert on.
+      if (reaches(resolved.scope.reach.full, id) && !resolved.grants.some((g) => g.patientId === id)) {
+        return { view: this.view(resolved, (await patientRepository.findVisible(tx, resolved.scope, id)) as PatientRecord), granted: false };
+      }
       const settings = await tenantRepository.settings(tx, principal.tenantId);
       const expiresAt = new Date(this.ctx.clock().getTime() + (settings?.breakGlassMinutes ?? 60) * 60_000);
       await careTeamRepository.addGrant(tx, { tenantId: principal.tenantId, patientId: id, userId: principal.userId, reason, expiresAt });
       const after = await this.scopes.resolve(tx, principal);
       const patient = await patientRepository.findVisible(tx, after.scope, id);
-      return this.view(after, patient as PatientRecord);
+      await this.ctx.audit.recordFor(principal, origin, { action: 'patient.break-glass', outcome: 'success', resourceType: 'patient', resourceId: id, patientId: id, details: { minutes: settings?.breakGlassMinutes ?? 60 } });
+      return { view: this.view(after, patient as PatientRecord), granted: true };
     });
+    if (!outcome.granted) return outcome.view;
+    const view = outcome.view;
     await this.ctx.securityEvents.record({ kind: 'access.break-glass', tenantId: principal.tenantId, actorId: principal.userId, subjectId: id, details: { expiresAt: view.access.expiresAt?.toISOString() ?? '' }, ...origin });
     return view;
   }

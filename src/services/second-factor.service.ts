@@ -58,6 +58,7 @@ export class SecondFactorService {
       return this.sessions.promote(tx, principal);
     });
     if (!result) return this.fail(subjects, principal, origin);
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.enrolment', outcome: 'success', details: { step: 'totp' } });
     return { recoveryCodes, tokens: result };
   }
 
@@ -73,6 +74,7 @@ export class SecondFactorService {
   }
 
   private async fail(subjects: string[], principal: Principal, origin: RequestOrigin): Promise<never> {
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.second-factor', outcome: 'failure' });
     const locked = await this.throttle.recordFailure(subjects, { tenantId: principal.tenantId, userId: principal.userId, ...origin });
     if (locked) await this.ctx.uow.run(principal.tenantId, (tx) => sessionRepository.revoke(tx, principal.sessionId, 'mfa-lockout', this.ctx.clock()));
     throw new ClarusError(locked ? 'CLARUS_ERR_AUTH_LOCKED' : 'CLARUS_ERR_MFA_FAILED');
@@ -89,6 +91,7 @@ export class SecondFactorService {
     });
     if (!tokens) return this.fail(subjects, principal, origin);
     if (method === 'recovery') await this.recordRecoveryUse(principal, origin);
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.second-factor', outcome: 'success', details: { method } });
     return tokens;
   }
 
@@ -106,6 +109,7 @@ export class SecondFactorService {
     });
     if (!ok) return this.fail(subjects, principal, origin);
     if (method === 'recovery') await this.recordRecoveryUse(principal, origin);
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.step-up', outcome: 'success', details: { method } });
     return new Date(now.getTime() + this.ctx.settings.stepUpWindow * 1000);
   }
 

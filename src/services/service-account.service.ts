@@ -44,7 +44,11 @@ export class ServiceAccountService {
   }
 
   async create(principal: Principal, input: NewServiceAccount, origin: RequestOrigin): Promise<{ account: ServiceAccountRecord; key: string; expiresAt: Date }> {
-    const created = await this.ctx.uow.run(principal.tenantId, (tx) => this.createIn(tx, principal.tenantId, input, principal.userId));
+    const created = await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      const made = await this.createIn(tx, principal.tenantId, input, principal.userId);
+      await this.ctx.audit.recordFor(principal, origin, { action: 'service-account.create', outcome: 'success', resourceType: 'service-account', resourceId: made.account.id, details: { role: input.role, patients: input.patientIds?.length ?? 0 } });
+      return made;
+    });
     await this.ctx.securityEvents.record({ kind: 'apikeys.created', tenantId: principal.tenantId, actorId: principal.userId, subjectId: created.account.id, details: { role: input.role }, ...origin });
     return created;
   }
@@ -67,7 +71,11 @@ export class ServiceAccountService {
   }
 
   async revoke(tenantId: string, keyId: string, actorId: string | null, origin: RequestOrigin): Promise<void> {
-    const revoked = await this.ctx.uow.run(tenantId, (tx) => serviceAccountRepository.revokeKey(tx, keyId, this.ctx.clock()));
+    const revoked = await this.ctx.uow.run(tenantId, async (tx) => {
+      const done = await serviceAccountRepository.revokeKey(tx, keyId, this.ctx.clock());
+      if (done) await this.ctx.audit.record({ tenantId, kind: actorId ? 'user' : 'system', id: actorId }, origin, { action: 'api-key.revoke', outcome: 'success', resourceType: 'api-key', resourceId: keyId });
+      return done;
+    });
     if (!revoked) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
     await this.ctx.securityEvents.record({ kind: 'apikeys.revoked', tenantId, actorId, subjectId: keyId, ...origin });
   }

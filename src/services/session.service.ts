@@ -111,6 +111,7 @@ export class SessionService {
       return { kind: 'ok' as const, tokens: await this.issue(tx, { tenantId, userId: session.userId, sessionId }, 'full') };
     });
     if (result.kind === 'reuse') {
+      await this.ctx.audit.record({ tenantId, kind: 'user', id: result.userId }, origin, { action: 'auth.refresh-token-reuse', outcome: 'denied', resourceType: 'session', resourceId: sessionId });
       await this.ctx.securityEvents.record({ kind: 'auth.refresh-token-reuse', tenantId, subjectId: result.userId, details: { sessionId }, ...origin });
       throw new ClarusError('CLARUS_ERR_SESSION_EXPIRED');
     }
@@ -119,13 +120,15 @@ export class SessionService {
     return result.tokens;
   }
 
-  async signOut(principal: Principal): Promise<void> {
+  async signOut(principal: Principal, origin: RequestOrigin): Promise<void> {
     await this.ctx.uow.run(principal.tenantId, (tx) => sessionRepository.revoke(tx, principal.sessionId, 'sign-out', this.ctx.clock()));
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.sign-out', outcome: 'success', resourceType: 'session', resourceId: principal.sessionId });
   }
 
   async signOutEverywhere(principal: Principal, origin: RequestOrigin): Promise<void> {
     const count = await this.ctx.uow.run(principal.tenantId, (tx) =>
       sessionRepository.revokeAllForUser(tx, principal.userId, 'sign-out-everywhere', this.ctx.clock()));
+    await this.ctx.audit.recordFor(principal, origin, { action: 'auth.sign-out-everywhere', outcome: 'success', details: { sessions: count } });
     await this.ctx.securityEvents.record({ kind: 'auth.sessions-revoked', tenantId: principal.tenantId, actorId: principal.userId, subjectId: principal.userId, details: { count }, ...origin });
   }
 

@@ -45,8 +45,11 @@ export class SignInService {
       : await verifyAgainstDummy(password);
     if (!valid || !user) {
       await this.throttle.recordFailure(subjects, { tenantId: entry?.tenantId ?? null, userId: user?.id ?? null, ...origin });
+      // AUD-1 every sign-in attempt; an unknown e-mail is recorded without it (no identifiers in the log).
+      await this.ctx.audit.record({ tenantId: entry?.tenantId ?? null, kind: user ? 'user' : 'anonymous', id: user?.id ?? null }, origin, { action: 'auth.sign-in', outcome: 'failure', details: { factor: 'password' } });
       throw new ClarusError('CLARUS_ERR_AUTH_FAILED');
     }
+    await this.ctx.audit.record({ tenantId: user.tenantId, kind: 'user', id: user.id }, origin, { action: 'auth.sign-in', outcome: 'success', details: { factor: 'password' } });
     await this.throttle.clear(subjects[0] as string);
     return this.ctx.uow.run(user.tenantId, async (tx) => {
       const next = user.totpEnabled ? 'mfa' : 'enrol-totp';
@@ -90,6 +93,7 @@ export class SignInService {
       return { next, methods: next === 'mfa' ? ['totp' as const, 'recovery' as const] : [], tokens };
     });
     if (!step) throw new ClarusError('CLARUS_ERR_ENROLMENT_INVALID');
+    await this.ctx.audit.record({ tenantId, kind: 'anonymous', id: null }, origin, { action: 'auth.enrolment', outcome: 'success', details: { step: 'password' } });
     return step;
   }
 }

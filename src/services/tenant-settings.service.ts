@@ -1,4 +1,5 @@
 import { ClarusError } from '../domain/error-catalog.ts';
+import { mrnPatternProblem } from '../domain/mrn-pattern.ts';
 import { tenantRepository, type TenantSettings } from '../data/repositories/tenant.repository.ts';
 import type { Principal, RequestOrigin, ServiceContext } from './context.ts';
 
@@ -13,14 +14,12 @@ export class TenantSettingsService {
   }
 
   async update(principal: Principal, settings: TenantSettings, origin: RequestOrigin): Promise<TenantSettings> {
-    try {
-      // Only compiled here, to refuse a pattern that is not one.
-      // eslint-disable-next-line security/detect-non-literal-regexp
-      new RegExp(settings.mrnPattern, 'u');
-    } catch {
-      throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'mrnPattern', message: 'This is not a valid regular expression.' }]);
-    }
-    await this.ctx.uow.run(principal.tenantId, (tx) => tenantRepository.updateSettings(tx, principal.tenantId, settings));
+    const problem = mrnPatternProblem(settings.mrnPattern);
+    if (problem) throw new ClarusError('CLARUS_ERR_VALIDATION', [{ path: 'mrnPattern', message: problem }]);
+    await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      await tenantRepository.updateSettings(tx, principal.tenantId, settings);
+      await this.ctx.audit.recordFor(principal, origin, { action: 'tenant.settings-change', outcome: 'success', resourceType: 'tenant', resourceId: principal.tenantId });
+    });
     await this.ctx.securityEvents.record({ kind: 'tenant.settings-changed', tenantId: principal.tenantId, actorId: principal.userId, ...origin });
     return settings;
   }

@@ -39,8 +39,12 @@ export class UserAdminService {
     return { userId, link: await issueEnrolmentLink(this.ctx, tx, tenantId, userId, createdBy) };
   }
 
-  inviteAs(principal: Principal, input: { email: string; displayName?: string | undefined; roles: Role[] }): Promise<{ userId: string; link: EnrolmentLink }> {
-    return this.ctx.uow.run(principal.tenantId, (tx) => this.invite(tx, principal.tenantId, input, principal.userId));
+  inviteAs(principal: Principal, input: { email: string; displayName?: string | undefined; roles: Role[] }, origin: RequestOrigin): Promise<{ userId: string; link: EnrolmentLink }> {
+    return this.ctx.uow.run(principal.tenantId, async (tx) => {
+      const invited = await this.invite(tx, principal.tenantId, input, principal.userId);
+      await this.ctx.audit.recordFor(principal, origin, { action: 'user.invite', outcome: 'success', resourceType: 'user', resourceId: invited.userId, details: { roles: input.roles.join(',') } });
+      return invited;
+    });
   }
 
   private async change(principal: Principal, userId: string, apply: (tx: Tx, user: UserRecord) => Promise<void>): Promise<UserSummary> {
@@ -60,6 +64,7 @@ export class UserAdminService {
     const result = await this.change(principal, userId, async (tx, user) => {
       await userRepository.setRoles(tx, user.id, [...new Set(roles)]);
       await sessionRepository.revokeAllForUser(tx, user.id, 'roles-changed', this.ctx.clock());
+      await this.ctx.audit.recordFor(principal, origin, { action: 'user.roles-change', outcome: 'success', resourceType: 'user', resourceId: user.id, details: { roles: roles.join(',') } });
     });
     await this.ctx.securityEvents.record({ kind: 'users.roles-changed', tenantId: principal.tenantId, actorId: principal.userId, subjectId: userId, details: { roles: roles.join(',') }, ...origin });
     return result;
@@ -67,6 +72,7 @@ export class UserAdminService {
 
   async setEnabled(principal: Principal, userId: string, enabled: boolean, origin: RequestOrigin): Promise<UserSummary> {
     const result = await this.change(principal, userId, async (tx, user) => {
+      await this.ctx.audit.recordFor(principal, origin, { action: enabled ? 'user.enable' : 'user.disable', outcome: 'success', resourceType: 'user', resourceId: user.id });
       if (enabled) {
         await userRepository.setStatus(tx, user.id, user.totpEnabled ? 'active' : 'invited');
       } else {

@@ -29,6 +29,7 @@ function ed25519Pem(): string {
 
 const strongPassword = (): string => randomBytes(12).toString('hex');
 const jwtPem = ed25519Pem();
+const auditPem = ed25519Pem();
 const secretKey = randomBytes(32);
 
 /** A complete, strong production configuration. */
@@ -38,8 +39,9 @@ function productionEnv(overrides: Record<string, string | undefined> = {}): Node
     CLARUS_DATA_DIR: freshDir(),
     CLARUS_JWT_KEY: jwtPem,
     CLARUS_SECRET_KEY: secretKey.toString('base64'),
-    DATABASE_URL: `postgres://clarus_app:${strongPassword()}@db.internal:5432/clarus`,
-    AUDIT_DATABASE_URL: `postgres://clarus_audit:${strongPassword()}@db.internal:5432/clarus_audit`,
+    CLARUS_AUDIT_SIGNING_KEY: auditPem,
+    DATABASE_URL: `postgres://clarus_app:${strongPassword()}@db.internal:5432/clarus?sslmode=verify-full`,
+    AUDIT_DATABASE_URL: `postgres://clarus_audit:${strongPassword()}@db.internal:5432/clarus_audit?sslmode=verify-full`,
     CLARUS_PUBLIC_URL: 'https://clarus.example.org',
     CLARUS_TRUST_PROXY: 'true',
   };
@@ -111,7 +113,7 @@ describe('development mode', () => {
 
   test('configured secrets are used and nothing is generated', () => {
     const dataDir = freshDir();
-    const config = loadConfig({ NODE_ENV: 'development', CLARUS_DATA_DIR: dataDir, CLARUS_JWT_KEY: jwtPem, CLARUS_SECRET_KEY: secretKey.toString('base64') });
+    const config = loadConfig({ NODE_ENV: 'development', CLARUS_DATA_DIR: dataDir, CLARUS_JWT_KEY: jwtPem, CLARUS_SECRET_KEY: secretKey.toString('base64'), CLARUS_AUDIT_SIGNING_KEY: auditPem });
     assert.equal(config.secrets.jwtKey, jwtPem);
     assert.deepEqual(config.secrets.secretKey, secretKey);
     assert.deepEqual(config.notices, []);
@@ -253,8 +255,13 @@ describe('production refuses to start', () => {
       ['DATABASE_READ_URL must be a postgres:// URL']);
   });
 
+  test('a database URL without sslmode=verify-full is refused unless it is on this machine (KEY-4)', () => {
+    assertProblem(problemsOf(productionEnv({ DATABASE_URL: `postgres://clarus_app:${strongPassword()}@db.internal/clarus?sslmode=require` })), /DATABASE_URL must use sslmode=verify-full/);
+    assert.equal(loadConfig(productionEnv({ DATABASE_URL: `postgres://clarus_app:${strongPassword()}@127.0.0.1/clarus` })).database.mode, 'external');
+  });
+
   test('a client certificate instead of a password is accepted', () => {
-    const url = 'postgres://clarus_app@db.internal/clarus?sslcert=/run/secrets/client.crt';
+    const url = 'postgres://clarus_app@db.internal/clarus?sslcert=/run/secrets/client.crt&sslmode=verify-full';
     assert.equal(loadConfig(productionEnv({ DATABASE_URL: url })).database.mode, 'external');
   });
 
@@ -299,7 +306,7 @@ describe('secrets from files (NAME_FILE)', () => {
     const dir = freshDir();
     const jwtFile = join(dir, 'jwt.pem');
     const dbFile = join(dir, 'db-url');
-    const url = `postgres://clarus_app:${strongPassword()}@db.internal:5432/clarus`;
+    const url = `postgres://clarus_app:${strongPassword()}@db.internal:5432/clarus?sslmode=verify-full`;
     writeFileSync(jwtFile, jwtPem);
     writeFileSync(dbFile, `${url}\n`);
     const config = loadConfig(productionEnv({ CLARUS_JWT_KEY: undefined, CLARUS_JWT_KEY_FILE: jwtFile, DATABASE_URL: undefined, DATABASE_URL_FILE: dbFile }));

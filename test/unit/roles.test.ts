@@ -37,10 +37,11 @@ describe('roles and permissions', () => {
 
   test('permissionsOf is the union of the roles held', () => {
     assert.deepEqual(permissionsOf([]), new Set());
-    assert.deepEqual(permissionsOf(['Viewer']), new Set(['session.self']));
-    assert.deepEqual(permissionsOf(['Viewer', 'Administrator']), new Set(['session.self', 'users.read', 'users.manage', 'security-events.read']));
+    assert.deepEqual(permissionsOf(['Viewer']), new Set(rolePermissions.Viewer));
+    assert.deepEqual(permissionsOf(['Viewer', 'Administrator']), new Set([...rolePermissions.Viewer, ...rolePermissions.Administrator]));
     assert.deepEqual(permissionsOf(['Administrator', 'Viewer']), permissionsOf(['Viewer', 'Administrator']));
-    assert.deepEqual(permissionsOf(['Radiologist', 'Clinician', 'Technician']), new Set(['session.self']));
+    assert.deepEqual(permissionsOf(['Radiologist', 'Clinician', 'Technician']), new Set([...rolePermissions.Radiologist, ...rolePermissions.Clinician, ...rolePermissions.Technician]));
+    assert.ok(!permissionsOf(['Viewer']).has('patients.create'), 'a Viewer cannot create');
     assert.deepEqual(permissionsOf(['Radiologist', 'Radiologist']), permissionsOf(['Radiologist']));
   });
 

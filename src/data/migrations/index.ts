@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as foundation from './main/0001-foundation.ts';
 import * as patientsAndAccess from './main/0002-patients-and-access.ts';
 import * as auditPlumbing from './audit/0001-audit-plumbing.ts';
+import * as auditLog from './audit/0002-audit-log.ts';
 
 /** Versioned migrations, listed in code so that no file-system lookup decides what runs. */
 class StaticMigrations implements MigrationProvider {
@@ -12,4 +13,4 @@ class StaticMigrations implements MigrationProvider {
 }
 
 export const mainMigrations = new StaticMigrations({ '0001-foundation': foundation, '0002-patients-and-access': patientsAndAccess });
-export const auditMigrations = new StaticMigrations({ '0001-audit-plumbing': auditPlumbing });
+export const auditMigrations = new StaticMigrations({ '0001-audit-plumbing': auditPlumbing, '0002-audit-log': auditLog });

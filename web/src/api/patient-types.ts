@@ -1,7 +1,9 @@
 /** Shapes of the patient, care-team, service-account and tenant-settings answers (issue 3). */
 import type { Role } from './types';
 
+/** The values of a patient's administrative sex, as the server accepts them. */
 export const SEXES = ['female', 'male', 'other', 'unknown'] as const;
+/** One of SEXES. */
 export type Sex = (typeof SEXES)[number];
 
 /** A patient as the server shows it to this user: a Technician gets id, MRN and name only. */

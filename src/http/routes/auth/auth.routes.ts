@@ -90,7 +90,7 @@ export function registerAuthRoutes(root: FastifyInstance, services: Services, ab
     });
 
   app.post('/api/auth/logout', { config: { access: anyStage }, schema: { tags } }, async (request, reply) => {
-    await services.sessions.signOut(principalOf(request));
+    await services.sessions.signOut(principalOf(request), originOf(request));
     clearSessionCookies(reply);
     return reply.code(204).send();
   });

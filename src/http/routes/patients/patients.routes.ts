@@ -17,19 +17,19 @@ export function registerPatientRoutes(root: FastifyInstance, services: Services)
   app.post('/api/patients', { config: { access: { permission: 'patients.create' } }, schema: { tags, body: s.patientBody, response: { 201: s.patientViewReply } } },
     async (request, reply) => reply.code(201).send(await services.patients.create(principalOf(request), {
       ...request.body, email: request.body.email ?? null, phone: request.body.phone ?? null, address: request.body.address ?? null,
-    })));
+    }, originOf(request))));
 
   app.get('/api/patients', { config: { access: read }, schema: { tags, querystring: s.searchCriteria, response: { 200: s.patientListReply } } },
-    async (request) => ({ patients: await services.patients.search(principalOf(request), request.query) }));
+    async (request) => ({ patients: await services.patients.search(principalOf(request), request.query, originOf(request)) }));
 
   app.post('/api/patients/search', { config: { access: read }, schema: { tags, body: s.searchCriteria, response: { 200: s.patientListReply } } },
-    async (request) => ({ patients: await services.patients.search(principalOf(request), request.body) }));
+    async (request) => ({ patients: await services.patients.search(principalOf(request), request.body, originOf(request)) }));
 
   app.get('/api/patients/:id', { config: { access: read }, schema: { tags, params: s.patientParams, response: { 200: s.patientViewReply } } },
-    async (request) => services.patients.get(principalOf(request), request.params.id));
+    async (request) => services.patients.get(principalOf(request), request.params.id, originOf(request)));
 
   app.patch('/api/patients/:id', { config: { access: { permission: 'patients.update' } }, schema: { tags, params: s.patientParams, body: s.patientPatch, response: { 200: s.patientViewReply } } },
-    async (request) => services.patients.update(principalOf(request), request.params.id, request.body));
+    async (request) => services.patients.update(principalOf(request), request.params.id, request.body, originOf(request)));
 
   app.post('/api/patients/:id/break-glass', { config: { access: { permission: 'patients.break-glass' } }, schema: { tags, params: s.patientParams, body: s.breakGlassBody, response: { 200: s.patientViewReply } } },
     async (request) => services.patients.breakGlass(principalOf(request), request.params.id, request.body.reason, originOf(request)));

@@ -16,7 +16,7 @@ export function registerUserRoutes(root: FastifyInstance, services: Services): v
     config: { access: { permission: 'users.manage', stepUp: true } },
     schema: { tags, body: s.inviteBody, response: { 200: s.invitationReply } },
   }, async (request) => {
-    const { userId, link } = await services.users.inviteAs(principalOf(request), request.body);
+    const { userId, link } = await services.users.inviteAs(principalOf(request), request.body, originOf(request));
     return { userId, enrolmentUrl: link.url, expiresAt: link.expiresAt };
   });
 

@@ -13,6 +13,7 @@ export interface PatientFormValues {
   address: string;
 }
 
+/** The name of one form field (the same as the API's field name, so server messages match). */
 export type PatientField = keyof PatientFormValues;
 
 /** Labels of the fields, also used to word the server's generic field messages. */
@@ -27,6 +28,7 @@ export const fieldLabels: Record<PatientField, string> = {
   address: 'Address',
 };
 
+/** Every field the form shows inline (problems with others go to the form's banner). */
 export const patientFieldNames = Object.keys(fieldLabels) as PatientField[];
 
 /** What to do about a field the server refused with one of its generic messages. */
@@ -52,7 +54,9 @@ export function fieldProblem(error: ApiError | null, field: PatientField): strin
   return extra === undefined ? worded : `${worded} ${extra}`;
 }
 
+/** How each sex value reads on screen. */
 export const sexLabels: Record<Sex, string> = { female: 'Female', male: 'Male', other: 'Other', unknown: 'Unknown' };
+/** The choices of the sex select. */
 export const sexOptions = SEXES.map((sex) => ({ value: sex, label: sexLabels[sex] }));
 
 /** The form's starting values: empty, or those of the patient being edited. */

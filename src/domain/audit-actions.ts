@@ -1,0 +1,37 @@
+/**
+ * The catalog of audited actions (AUD-1). Each capability adds its own; entries carry ids only
+ * (AUD-3). `failClosed` actions touch PHI or change access: they do not succeed unless their entry is
+ * durable. The others (sign-in events, the per-request record) are written best effort and logged
+ * when the audit database cannot take them.
+ */
+export const auditActions = {
+  'http.request': { failClosed: false },
+  'auth.sign-in': { failClosed: false },
+  'auth.second-factor': { failClosed: false },
+  'auth.enrolment': { failClosed: false },
+  'auth.sign-out': { failClosed: false },
+  'auth.sign-out-everywhere': { failClosed: false },
+  'auth.refresh-token-reuse': { failClosed: false },
+  'auth.password-change': { failClosed: false },
+  'auth.step-up': { failClosed: false },
+  'patient.read': { failClosed: true },
+  'patient.search': { failClosed: true },
+  'patient.create': { failClosed: true },
+  'patient.update': { failClosed: true },
+  'patient.break-glass': { failClosed: true },
+  'care-team.assign': { failClosed: true },
+  'care-team.remove': { failClosed: true },
+  'user.invite': { failClosed: true },
+  'user.roles-change': { failClosed: true },
+  'user.disable': { failClosed: true },
+  'user.enable': { failClosed: true },
+  'service-account.create': { failClosed: true },
+  'api-key.revoke': { failClosed: true },
+  'tenant.settings-change': { failClosed: true },
+  'audit.search': { failClosed: true },
+  'audit.export': { failClosed: true },
+  'audit.disclosures': { failClosed: true },
+  'audit.verify': { failClosed: false },
+} as const satisfies Record<string, { failClosed: boolean }>;
+
+export type AuditAction = keyof typeof auditActions;

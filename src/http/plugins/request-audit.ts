@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuditRecorder } from '../../services/audit-recorder.ts';
+import { actorOf } from '../../services/audit-recorder.ts';
+import type { AuditOutcome } from '../../audit/audit-entry.ts';
+
+function outcomeOf(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  if (status === 401 || status === 403) return 'denied';
+  return status >= 500 ? 'error' : 'failure';
+}
+
+/**
+ * DESIGN.md "Where security lives" 4: a root onResponse hook records every API request — route
+ * pattern (never the URL with its query), method, status, who, from where, request id — including
+ * denied ones. Services record what they touched, durably, before answering.
+ */
+export function registerRequestAudit(app: FastifyInstance, audit: AuditRecorder): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    const actor = actorOf(request.principal);
+    await audit.record(actor, { sourceAddress: request.ip, requestId: request.id }, {
+      action: 'http.request',
+      outcome: outcomeOf(reply.statusCode),
+      details: { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+    });
+  });
+}
