@@ -15,7 +15,7 @@ test('patterns that can backtrack catastrophically are refused (ReDoS, CWE-1333)
 });
 
 test('the worst accepted pattern on the longest MRN stays fast', () => {
-  const pattern = '^A*A*A*!$';
+  const pattern = '^A*A*A*#$';
   assert.equal(mrnPatternProblem(pattern), undefined);
   const started = process.hrtime.bigint();
   // eslint-disable-next-line security/detect-non-literal-regexp

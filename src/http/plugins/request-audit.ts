@@ -10,12 +10,14 @@ function outcomeOf(status: number): AuditOutcome {
 }
 
 /**
- * DESIGN.md "Where security lives" 4: a root onResponse hook records every API request — route
- * pattern (never the URL with its query), method, status, who, from where, request id — including
- * denied ones. Services record what they touched, durably, before answering.
+ * DESIGN.md "Where security lives" 4: a root hook records every API request — route pattern (never
+ * the URL with its query), method, status, who, from where, request id — including denied ones.
+ * It runs in onSend, before the answer leaves, so that the record is written by the time a client
+ * sees the response (best effort: an unavailable audit database does not turn the answer into an
+ * error; actions that must fail closed record their own entries in the services).
  */
 export function registerRequestAudit(app: FastifyInstance, audit: AuditRecorder): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     const actor = actorOf(request.principal);
     await audit.record(actor, { sourceAddress: request.ip, requestId: request.id }, {
