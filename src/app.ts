@@ -83,7 +83,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     app.csrfProtection(request, reply, done);
   });
   registerRouteGuard(app, services.sessions, services.serviceAccounts);
-  registerRequestAudit(app, services.auditRecorder);
+  registerRequestAudit(app, services.auditRecorder, services.probing);
   await app.register(fastifySwagger, {
     openapi: { info: { title: 'Clarus API', version: '0.1.0' } },
     transform: jsonSchemaTransform,

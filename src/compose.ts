@@ -24,6 +24,7 @@ import { AuditSigner } from './crypto/audit-signer.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuditRecorder } from './services/audit-recorder.ts';
 import { AuditService } from './services/audit.service.ts';
+import { ProbingDetector } from './services/probing-detector.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -41,6 +42,7 @@ export interface Services {
   tenantSettings: TenantSettingsService;
   audit: AuditService;
   auditRecorder: AuditRecorder;
+  probing: ProbingDetector;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
 
@@ -106,6 +108,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     tenantSettings: new TenantSettingsService(ctx),
     audit: new AuditService(ctx, databases.audit, auditLog, auditSigner),
     auditRecorder: audit,
+    probing: new ProbingDetector(securityEvents, clock),
     readiness: () => checkDatabases(databases),
   };
   return {

@@ -27,6 +27,7 @@ export const securityEventKinds = {
   'tenant.settings-changed': 'Medium',
   'audit.verification-failed': 'Critical',
   'audit.unavailable': 'High',
+  'access.probing': 'Medium',
 } as const satisfies Record<string, Severity>;
 
 export type SecurityEventKind = keyof typeof securityEventKinds;

@@ -2,7 +2,7 @@ import { auditActions, type AuditAction } from '../domain/audit-actions.ts';
 import { ClarusError } from '../domain/error-catalog.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditOutcome } from '../audit/audit-entry.ts';
-import type { Principal, RequestOrigin } from './context.ts';
+import type { Principal, RequestOrigin } from './principal.ts';
 
 export interface AuditFacts {
   action: AuditAction;

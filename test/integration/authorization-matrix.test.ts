@@ -35,7 +35,7 @@ function userCaller(name: string, user: SignedInUser, held: Role[], assigned: st
     name, kind, roles: held, assigned, restriction: null,
     async call(method, url, body) {
       const reply = await user.client.request(method as 'GET', url, body);
-      return { status: reply.status, code: String(reply.body.code ?? '') };
+      return { status: reply.status, code: typeof reply.body.code === 'string' ? reply.body.code : '' };
     },
   };
 }
@@ -65,7 +65,7 @@ before(async () => {
     name: 'anonymous', kind: 'anonymous', roles: [], assigned: [], restriction: null,
     async call(method, url, body) {
       const reply = await anonymous.request(method as 'GET', url, body);
-      return { status: reply.status, code: String(reply.body.code ?? '') };
+      return { status: reply.status, code: typeof reply.body.code === 'string' ? reply.body.code : '' };
     },
   });
   const slug = ((await admin.client.get('/api/auth/me')).body.user as { tenant: { slug: string } }).tenant.slug;

@@ -172,6 +172,17 @@ describe('sign-in throttling', () => {
   });
 });
 
+describe('probing', () => {
+  test('a burst of refused requests from one user records one Medium security event', async () => {
+    const prober = await newTenantWithAdmin(system);
+    for (let i = 0; i < 25; i++) await prober.client.get(`/api/patients/00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const events = (await system.composition.services.securityEvents.listRecent(prober.tenantId)).filter((e) => e.kind === 'access.probing');
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.severity, 'Medium');
+    assert.equal(events[0]?.actorId, prober.userId);
+  });
+});
+
 describe('logs', () => {
   test('no e-mail, password, token or secret appears in the server logs of a full scenario', () => {
     const logs = system.logLines.join('\n');

@@ -18,7 +18,6 @@ test('the worst accepted pattern on the longest MRN stays fast', () => {
   const pattern = '^A*A*A*#$';
   assert.equal(mrnPatternProblem(pattern), undefined);
   const started = process.hrtime.bigint();
-  // eslint-disable-next-line security/detect-non-literal-regexp
   assert.equal(new RegExp(pattern, 'u').test('A'.repeat(63)), false);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   assert.ok(ms < 500, `took ${ms.toFixed(1)} ms`);

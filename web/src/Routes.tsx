@@ -5,6 +5,8 @@ import { HomePage } from './pages/home/HomePage';
 import { MfaPage } from './pages/MfaPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ServiceAccountsPage } from './pages/admin/ServiceAccountsPage';
+import { AuditPage } from './pages/audit/AuditPage';
+import { DisclosuresPage } from './pages/audit/DisclosuresPage';
 import { SettingsPage } from './pages/admin/SettingsPage';
 import { NewPatientPage } from './pages/patients/NewPatientPage';
 import { PatientPage } from './pages/patients/PatientPage';
@@ -13,7 +15,7 @@ import { SignInPage } from './pages/SignInPage';
 import { TotpSetupPage } from './pages/TotpSetupPage';
 import { StartupPage } from './pages/StartupPage';
 import { usePathname } from './router/history';
-import { normalisePath, patientIdOf, paths, redirectFor } from './router/paths';
+import { disclosuresIdOf, normalisePath, patientIdOf, paths, redirectFor } from './router/paths';
 import { Redirect } from './router/Redirect';
 import { useSession } from './session/SessionContext';
 
@@ -41,7 +43,11 @@ function page(path: string) {
       return <ServiceAccountsPage />;
     case paths.adminSettings:
       return <SettingsPage />;
+    case paths.adminAudit:
+      return <AuditPage />;
     default: {
+      const disclosuresId = disclosuresIdOf(path);
+      if (disclosuresId !== null) return <DisclosuresPage key={disclosuresId} patientId={disclosuresId} />;
       const patientId = patientIdOf(path);
       // keyed by id: another patient is another page, with none of the previous one's state.
       return patientId === null ? <NotFoundPage /> : <PatientPage key={patientId} id={patientId} />;

@@ -6,6 +6,7 @@ import './styles/layout.css';
 import './styles/forms.css';
 import './styles/components.css';
 import './styles/pages.css';
+import './styles/audit.css';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('The page has no #root element.');

@@ -14,12 +14,14 @@ export type Permission =
   | 'care-team.read'
   | 'care-team.manage'
   | 'service-accounts.manage'
-  | 'tenant-settings.manage';
+  | 'tenant-settings.manage'
+  | 'audit.read'
+  | 'audit.export';
 
 const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     'users.manage', 'patients.read', 'patients.create', 'patients.update', 'care-team.read', 'care-team.manage',
-    'service-accounts.manage', 'tenant-settings.manage',
+    'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export',
   ],
   Radiologist: ['patients.read', 'care-team.read'],
   Clinician: ['patients.read', 'patients.break-glass', 'care-team.read'],

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../../services/audit-recorder.ts';
+import type { ProbingDetector } from '../../services/probing-detector.ts';
 import { actorOf } from '../../services/audit-recorder.ts';
 import type { AuditOutcome } from '../../audit/audit-entry.ts';
 
@@ -16,11 +17,13 @@ function outcomeOf(status: number): AuditOutcome {
  * sees the response (best effort: an unavailable audit database does not turn the answer into an
  * error; actions that must fail closed record their own entries in the services).
  */
-export function registerRequestAudit(app: FastifyInstance, audit: AuditRecorder): void {
+export function registerRequestAudit(app: FastifyInstance, audit: AuditRecorder, probing: ProbingDetector): void {
   app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     const actor = actorOf(request.principal);
-    await audit.record(actor, { sourceAddress: request.ip, requestId: request.id }, {
+    const origin = { sourceAddress: request.ip, requestId: request.id };
+    if ([401, 403, 404].includes(reply.statusCode)) await probing.noteRefusal({ tenantId: actor.tenantId, id: actor.id }, origin, reply.statusCode);
+    await audit.record(actor, origin, {
       action: 'http.request',
       outcome: outcomeOf(reply.statusCode),
       details: { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },

@@ -14,6 +14,15 @@ export interface RequestOptions {
   body?: unknown;
   /** Do not report a 401 session error to the session-ended handler (the caller handles it). */
   quietSession?: boolean;
+  /** The answer is a file (an export): resolve with a `Download` instead of parsed JSON. */
+  file?: boolean;
+}
+
+/** A file the server sent as an answer (an export), with the name its content-disposition suggests. */
+export interface Download {
+  blob: Blob;
+  /** From `content-disposition: attachment; filename="…"`, or null when the server named none. */
+  filename: string | null;
 }
 
 /** Asks the user to confirm with a second factor; resolves true when step-up succeeded. */
@@ -72,9 +81,15 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
-/** One HTTP exchange, no retries. */
-async function send(method: Method, path: string, body: unknown): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+/** The file name of a `content-disposition` header (plain `filename="…"` only), or null. */
+function filenameOf(disposition: string | null): string | null {
+  const match = /filename="([^"/\\]+)"/u.exec(disposition ?? '');
+  return match?.[1] ?? null;
+}
+
+/** One HTTP exchange, no retries; `file` answers are read as a Blob, errors always as JSON. */
+async function send(method: Method, path: string, body: unknown, file = false): Promise<unknown> {
+  const headers: Record<string, string> = { accept: file ? '*/*' : 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = await getCsrfToken();
   let response: Response;
@@ -92,6 +107,10 @@ async function send(method: Method, path: string, body: unknown): Promise<unknow
       code: ErrorCode.network,
       message: 'The Clarus server cannot be reached. Check your connection and try again.',
     });
+  }
+  if (response.ok && file) {
+    const download: Download = { blob: await response.blob(), filename: filenameOf(response.headers.get('content-disposition')) };
+    return download;
   }
   const payload = await readBody(response);
   if (!response.ok) throw errorFromResponse(response.status, payload);
@@ -175,7 +194,7 @@ async function withStepUp<T>(call: () => Promise<T>): Promise<T> {
  */
 export async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
   try {
-    const exchange = (): Promise<unknown> => withCsrf(() => send(method, path, options.body));
+    const exchange = (): Promise<unknown> => withCsrf(() => send(method, path, options.body, options.file === true));
     return (await withStepUp(() => withRefresh(path, exchange))) as T;
   } catch (error) {
     if (isSessionEnd(error)) {
@@ -191,6 +210,11 @@ export async function request<T>(method: Method, path: string, options: RequestO
 /** GET a JSON resource. */
 export function get<T>(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<T> {
   return request<T>('GET', path, options);
+}
+
+/** GET a file (an export) as a Blob, with the same CSRF, refresh, step-up and session handling. */
+export function getFile(path: string): Promise<Download> {
+  return request<Download>('GET', path, { file: true });
 }
 
 /** POST, with an optional JSON body. */

@@ -13,6 +13,7 @@ export const paths = {
   newPatient: '/patients/new',
   adminServiceAccounts: '/admin/service-accounts',
   adminSettings: '/admin/settings',
+  adminAudit: '/admin/audit',
 } as const;
 
 /** The page of one patient. */
@@ -20,9 +21,13 @@ export function patientPath(id: string): string {
   return `${paths.patients}/${encodeURIComponent(id)}`;
 }
 
-/** The patient id of a `/patients/<id>` path (any segment but `new`), or null. */
-export function patientIdOf(path: string): string | null {
-  const match = /^\/patients\/([^/]+)$/u.exec(path);
+/** The accounting of disclosures of one patient. */
+export function disclosuresPath(id: string): string {
+  return `${patientPath(id)}/disclosures`;
+}
+
+/** The decoded id segment of a path, or null when it is missing or `new`. */
+function idSegment(match: RegExpExecArray | null): string | null {
   const segment = match?.[1];
   if (segment === undefined || segment === 'new') return null;
   try {
@@ -30,6 +35,16 @@ export function patientIdOf(path: string): string | null {
   } catch {
     return segment;
   }
+}
+
+/** The patient id of a `/patients/<id>` path (any segment but `new`), or null. */
+export function patientIdOf(path: string): string | null {
+  return idSegment(/^\/patients\/([^/]+)$/u.exec(path));
+}
+
+/** The patient id of a `/patients/<id>/disclosures` path, or null. */
+export function disclosuresIdOf(path: string): string | null {
+  return idSegment(/^\/patients\/([^/]+)\/disclosures$/u.exec(path));
 }
 
 /** Pages that belong to signing in; a fully signed-in user is sent on from them. */

