@@ -20,7 +20,7 @@ const MAX_BATCH = 1000;
  */
 export class AuditLog {
   private pending: Pending[] = [];
-  private flushing = false;
+  private flushing: Promise<void> | undefined;
   private sinceCheckpoint = 0;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> | undefined;
@@ -33,9 +33,11 @@ export class AuditLog {
     this.timer.unref();
   }
 
+  /** Stops the timer and waits for pending appends and a running checkpoint to finish. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.flushing;
     await this.checkpointing;
   }
 
@@ -43,10 +45,7 @@ export class AuditLog {
   append(input: AuditEntryInput): Promise<AuditEntry> {
     return new Promise((resolve, reject) => {
       this.pending.push({ input, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flush());
-      }
+      this.flushing ??= new Promise<void>((done) => setImmediate(() => void this.flush().finally(done)));
     });
   }
 
@@ -61,7 +60,7 @@ export class AuditLog {
         for (const p of batch) p.reject(error);
       }
     }
-    this.flushing = false;
+    this.flushing = undefined;
     if (this.sinceCheckpoint >= MAX_BATCH) void this.checkpoint().catch(() => undefined);
   }
 

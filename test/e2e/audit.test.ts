@@ -73,12 +73,13 @@ async function signIn(page: Page, user: SignedInUser): Promise<void> {
   await page.getByTestId('home').waitFor();
 }
 
-/** Waits until the table shows rows and every row has `attribute` = `value` (checked in the page). */
+/** Waits until the table shows rows and every row has `attribute` = `value`. */
 async function waitForRows(page: Page, attribute: 'data-actor' | 'data-action', value: string): Promise<void> {
-  await page.waitForFunction(([name, expected]) => {
-    const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
-    return rows.length > 0 && rows.every((row) => row.getAttribute(name) === expected);
-  }, [attribute, value] as const);
+  const others = page.locator(`[data-testid="audit-row"]:not([${attribute}="${value}"])`);
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((ok) => setTimeout(ok, 100))) {
+    if ((await rowsOf(page).count()) > 0 && (await others.count()) === 0) return;
+  }
+  assert.fail(`the table still shows rows whose ${attribute} is not ${value}`);
 }
 
 /** Runs `trigger` and returns the file the page then offered for download, with its text. */
@@ -139,7 +140,10 @@ describe('the audit log in the browser', () => {
 
       // Filtered by the Clinician: only their entries, their patient read among them, linked to the patient.
       await page.getByTestId('audit-user').selectOption({ label: clinicianEmail });
-      await page.getByTestId('audit-apply').click();
+      await Promise.all([
+        page.waitForResponse((response) => response.url().includes('/api/audit/entries?') && response.url().includes(`actorId=${clinician.userId}`)),
+        page.getByTestId('audit-apply').click(),
+      ]);
       await waitForRows(page, 'data-actor', clinicianEmail);
       const readRow = rowsOf(page).and(page.locator('[data-action="patient.read"]')).first();
       assert.equal(await readRow.getByRole('link').getAttribute('href'), `/patients/${patientId}`);
@@ -171,7 +175,7 @@ describe('the audit log in the browser', () => {
       assert.equal(await rowsOf(page).count(), 100);
       await page.getByTestId('audit-older').click();
       await rowsOf(page).nth(100).waitFor();
-      const seqs = (await rowsOf(page).evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-seq')))));
+      const seqs = await Promise.all((await rowsOf(page).all()).map(async (row) => Number(await row.getAttribute('data-seq'))));
       assert.ok(seqs.every((seq, i) => i === 0 || seq < (seqs[i - 1] ?? 0)), 'newest first, no entry twice');
       await screenshot(page, 'audit-review-older');
     });

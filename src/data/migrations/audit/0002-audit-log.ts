@@ -5,8 +5,10 @@ import { runScript } from '../run-script.ts';
 /**
  * AUD-2: the audit log. Entries are the leaves of an RFC 9162 Merkle tree; `audit_nodes` keeps the
  * hash of every complete aligned subtree (level ≥ 1) so that proofs need O(log n) reads;
- * `audit_checkpoints` are signed tree heads. A trigger refuses UPDATE, DELETE and TRUNCATE for
- * everyone, the table owner included; the application role may only INSERT and SELECT.
+ * `audit_checkpoints` are signed tree heads. Review pages newest first by sequence (keyset paging), so
+ * each index ends in `seq desc` and a page costs the same at any depth. A trigger refuses UPDATE,
+ * DELETE and TRUNCATE for everyone, the table owner included; the application role may only INSERT
+ * and SELECT.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await runScript(db, `
@@ -26,10 +28,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       details jsonb not null default '{}',
       leaf_hash bytea not null check (length(leaf_hash) = 32)
     );
-    create index audit_entries_tenant_at on audit_entries (tenant_id, at desc, seq desc);
-    create index audit_entries_patient on audit_entries (tenant_id, patient_id, at desc) where patient_id is not null;
-    create index audit_entries_actor on audit_entries (tenant_id, actor_id, at desc);
-    create index audit_entries_action on audit_entries (tenant_id, action, at desc);
+    create index audit_entries_tenant on audit_entries (tenant_id, seq desc);
+    create index audit_entries_patient on audit_entries (tenant_id, patient_id, seq desc) where patient_id is not null;
+    create index audit_entries_actor on audit_entries (tenant_id, actor_id, seq desc);
+    create index audit_entries_action on audit_entries (tenant_id, action, seq desc);
     create table audit_nodes (
       level smallint not null check (level >= 1),
       index bigint not null check (index >= 0),
