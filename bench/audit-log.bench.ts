@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomInt, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,7 +27,7 @@ import { auditMigrations } from '../src/data/migrations/index.ts';
 import { auditRepository } from '../src/data/repositories/audit.repository.ts';
 import { AuditService } from '../src/services/audit.service.ts';
 import type { AuditDatabase } from '../src/data/schema.ts';
-import { count, mean, ms, percentile, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { count, cpuBetween, mean, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const targetEntries = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
@@ -64,7 +64,28 @@ auditRepository.append = async (...args: Parameters<typeof realAppend>) => {
   return entries;
 };
 
-interface Phase { writers: number; entries: number; perSecond: number; p50: number; p99: number; max: number; batches: number; meanBatch: number; meanTx: number }
+interface Phase {
+  writers: number; entries: number; perSecond: number; p50: number; p99: number; max: number; batches: number; meanBatch: number; meanTx: number;
+  /** Shares of the whole machine (all cores) during the phase. */
+  cpuBusy: number; nodeCpu: number; postgresCpu: number; iowait: number;
+  /** WAL flushes of the cluster during the phase (pg_stat_io, track_wal_io_timing on). */
+  walFsyncs: number; walFsyncMs: number;
+}
+
+/** Machine-wide CPU time (jiffies) from /proc/stat: busy and iowait. */
+function machineCpu(): { busy: number; iowait: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, iowait, total };
+}
+
+async function walFlushes(pgc: BenchPostgres): Promise<{ fsyncs: number; ms: number }> {
+  return pgc.admin(async (c) => {
+    const row = (await c.query<{ fsyncs: string | null; ms: string | null }>(`select sum(fsyncs)::text as fsyncs, sum(fsync_time)::text as ms from pg_stat_io where object = 'wal'`)).rows[0];
+    return { fsyncs: Number(row?.fsyncs ?? 0), ms: Number(row?.ms ?? 0) };
+  });
+}
 
 async function commitLatency(pgc: BenchPostgres): Promise<{ syncP50: number; syncP99: number; syncPerSecond: number; asyncP50: number; asyncPerSecond: number; walSync: string }> {
   await pgc.admin((c) => c.query('create database commit_probe'));
@@ -93,9 +114,13 @@ async function commitLatency(pgc: BenchPostgres): Promise<{ syncP50: number; syn
   }, 'commit_probe');
 }
 
-async function appendPhase(auditLog: AuditLog, writers: number, next: { i: number }, duration = seconds): Promise<Phase> {
+async function appendPhase(pgc: BenchPostgres, auditLog: AuditLog, writers: number, next: { i: number }, duration = seconds): Promise<Phase> {
   batches.length = 0;
   const latencies: number[] = [];
+  const wal0 = await walFlushes(pgc);
+  const cpu0 = machineCpu();
+  const node0 = process.cpuUsage();
+  const pg0 = postgresCpu(pgc.dataDir);
   const t0 = performance.now();
   const end = t0 + duration * 1000;
   await Promise.all(Array.from({ length: writers }, async () => {
@@ -106,10 +131,18 @@ async function appendPhase(auditLog: AuditLog, writers: number, next: { i: numbe
     }
   }));
   const elapsed = (performance.now() - t0) / 1000;
+  const node = process.cpuUsage(node0);
+  const pgSeconds = cpuBetween(pg0, postgresCpu(pgc.dataDir));
+  const cpu1 = machineCpu();
+  const wal1 = await walFlushes(pgc);
+  const cores = cpus().length;
   return {
     writers, entries: latencies.length, perSecond: latencies.length / elapsed,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies),
     batches: batches.length, meanBatch: mean(batches.map((b) => b.size)), meanTx: mean(batches.map((b) => b.ms)),
+    cpuBusy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), iowait: (cpu1.iowait - cpu0.iowait) / (cpu1.total - cpu0.total),
+    nodeCpu: (node.user + node.system) / 1e6 / elapsed / cores, postgresCpu: pgSeconds / elapsed / cores,
+    walFsyncs: wal1.fsyncs - wal0.fsyncs, walFsyncMs: wal1.ms - wal0.ms,
   };
 }
 
@@ -290,7 +323,7 @@ async function main(): Promise<void> {
     const owner = kyselyOver<unknown>(createPool(pgc.url('clarus_audit'), 1));
     const migrated = await new Migrator({ db: owner, provider: auditMigrations }).migrateToLatest();
     await owner.destroy();
-    if (migrated.error) throw migrated.error instanceof Error ? migrated.error : new Error(String(migrated.error));
+    if (migrated.error) throw migrated.error instanceof Error ? migrated.error : new Error("audit migrations failed");
     await grantApplicationRole(pgc.url('clarus_audit'), app.user, true);
     // The production audit pool: max(2, DATABASE_POOL_MAX / 2) = 5 connections.
     db = kyselyOver<AuditDatabase>(createPool(pgc.url('clarus_audit', app), 5));
@@ -300,12 +333,26 @@ async function main(): Promise<void> {
     const next = { i: 0 };
 
     log('warming up (2 s, 8 writers)');
-    await appendPhase(auditLog, 8, next, 2);
+    await appendPhase(pgc, auditLog, 8, next, 2);
     const phases: Phase[] = [];
     for (const writers of concurrencies) {
       log(`append: ${writers} concurrent writer(s), ${seconds} s`);
-      phases.push(await appendPhase(auditLog, writers, next));
+      phases.push(await appendPhase(pgc, auditLog, writers, next));
     }
+    // Diagnosis, not a result: the same with synchronous_commit=off on a separate pool (commits do not
+    // wait for the WAL flush), to separate the flush wait from the rest of the work.
+    const unsyncedDb = kyselyOver<AuditDatabase>(createPool(`${pgc.url('clarus_audit', app)}?options=${encodeURIComponent('-c synchronous_commit=off')}`, 5));
+    const unsyncedSetting = (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(unsyncedDb)).rows[0]?.synchronous_commit;
+    if (unsyncedSetting !== 'off') throw new Error(`diagnostic pool has synchronous_commit=${unsyncedSetting}`);
+    const unsyncedLog = new AuditLog(unsyncedDb, () => new Date(), signer, 1000);
+    unsyncedLog.start();
+    const unsynced: Phase[] = [];
+    for (const writers of concurrencies) {
+      log(`diagnosis, synchronous_commit=off: ${writers} writer(s), ${seconds} s`);
+      unsynced.push(await appendPhase(pgc, unsyncedLog, writers, next));
+    }
+    await unsyncedLog.stop();
+    await unsyncedDb.destroy();
 
     log(`filling the log to ${count(targetEntries)} entries`);
     const filled = await fill(auditLog, db, targetEntries, next);
@@ -332,6 +379,7 @@ async function main(): Promise<void> {
     await auditLog.stop();
     const ended = new Date();
     const f = (n: number) => n.toFixed(1);
+    const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
     const best = phases.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     const lines = [
       `## Audit log benchmark`,
@@ -351,6 +399,13 @@ async function main(): Promise<void> {
       '| writers | entries | entries/s | p50 latency | p99 latency | max | transactions | mean batch | mean transaction |',
       '|---|---|---|---|---|---|---|---|---|',
       ...phases.map((ph) => `| ${ph.writers} | ${count(ph.entries)} | ${count(ph.perSecond)} | ${ms(ph.p50)} | ${ms(ph.p99)} | ${ms(ph.max)} | ${count(ph.batches)} | ${ph.meanBatch.toFixed(1)} | ${ms(ph.meanTx)} |`),
+      '',
+      'Where the time goes (CPU as a share of all cores; WAL flushes of the whole cluster, including checkpoints):',
+      '',
+      '| run | writers | entries/s | mean transaction | machine CPU busy | Node (bench) | PostgreSQL | other processes | iowait | WAL flushes/s | mean WAL flush |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...[...phases.map((ph) => ['durable', ph] as const), ...unsynced.map((ph) => ['synchronous_commit=off (diagnosis)', ph] as const)].map(([run, ph]) =>
+        `| ${run} | ${ph.writers} | ${count(ph.perSecond)} | ${ms(ph.meanTx)} | ${pct(ph.cpuBusy)} | ${pct(ph.nodeCpu)} | ${pct(ph.postgresCpu)} | ${pct(Math.max(0, ph.cpuBusy - ph.nodeCpu - ph.postgresCpu))} | ${pct(ph.iowait)} | ${count(ph.walFsyncs / seconds)} | ${ms(ph.walFsyncMs / Math.max(1, ph.walFsyncs))} |`),
       '',
       `PostgreSQL commit of one single-row insert (autocommit, same cluster): p50 ${ms(commit.syncP50)}, p99 ${ms(commit.syncP99)}, ${count(commit.syncPerSecond)} commits/s; with synchronous_commit=off (no WAL flush wait): p50 ${ms(commit.asyncP50)}, ${count(commit.asyncPerSecond)}/s.`,
       '',

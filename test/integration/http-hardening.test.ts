@@ -151,24 +151,28 @@ describe('sign-in throttling', () => {
 
   test('failed sign-ins take the same time for known and unknown accounts', async () => {
     const known = await newTenantWithAdmin(system);
+    // The sign-in service itself is timed: the HTTP layer around it is the same for both cases, and
+    // leaving it out removes most of the noise of the machine.
     const time = async (email: string, address: string): Promise<number> => {
-      const client = new TestClient(system.app, address);
-      await client.csrf();
       const started = process.hrtime.bigint();
-      await client.post('/api/auth/login', { email, password: 'wrong password here' });
+      const outcome = await system.composition.services.signIn.signIn(email, 'wrong password here', { sourceAddress: address, requestId: null }).then(() => 'signed in', (e: { code?: string }) => e.code);
+      assert.equal(outcome, 'CLARUS_ERR_AUTH_FAILED');
       return Number(process.hrtime.bigint() - started) / 1e6;
     };
-    const knownTimes: number[] = [];
-    const unknownTimes: number[] = [];
-    for (let i = 0; i < 16; i++) {
-      // Fresh addresses and alternating order; a lockout is avoided by advancing past it every 4 tries.
-      knownTimes.push(await time(known.email, `10.8.${i}.1`));
-      unknownTimes.push(await time(`ghost-${i}@example.org`, `10.8.${i}.2`));
+    // Paired samples, alternating which goes first; the median of the differences resists the noise of
+    // other tests running beside this one. Without the dummy argon2 verification, unknown accounts
+    // would answer about 15 ms sooner (m=19 MiB, t=2 on this machine).
+    const differences: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const first = i % 2 === 0;
+      const a = first ? await time(known.email, `10.8.${i}.1`) : await time(`ghost-${i}@example.org`, `10.8.${i}.2`);
+      const b = first ? await time(`ghost-${i}@example.org`, `10.8.${i}.2`) : await time(known.email, `10.8.${i}.1`);
+      differences.push(first ? a - b : b - a);
       if (i % 4 === 3) system.clock.advance(system.config.auth.lockout + 1);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-    const ratio = median(knownTimes) / median(unknownTimes);
-    assert.ok(ratio > 0.75 && ratio < 1.33, `median known ${median(knownTimes).toFixed(1)} ms vs unknown ${median(unknownTimes).toFixed(1)} ms`);
+    const sorted = [...differences].sort((x, y) => x - y);
+    const medianDifference = sorted[Math.floor(sorted.length / 2)] as number;
+    assert.ok(Math.abs(medianDifference) < 8, `median known − unknown: ${medianDifference.toFixed(1)} ms`);
   });
 });
 

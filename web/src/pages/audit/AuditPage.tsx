@@ -67,7 +67,7 @@ function AuditReview() {
       <IntegrityPanel />
       <section className="panel" aria-labelledby="entries-title">
         <h2 id="entries-title">Entries</h2>
-        <AuditFilterForm users={directory.users} onApply={(filter) => void apply(filter)} pending={search.pending} />
+        <AuditFilterForm actors={directory.actors} onApply={(filter) => void apply(filter)} pending={search.pending} />
         <ErrorMessage error={search.error ?? directory.error} />
         {results === null && search.error === null && <p role="status">Loading entries…</p>}
         {results !== null && (
@@ -80,7 +80,7 @@ function AuditReview() {
                 subject="every entry matching the filters" />
             </div>
             <p className="hint">Exports hold every entry matching the filters (up to 10,000), not only those shown, and ask for your second factor.</p>
-            {shown > 0 && <AuditTable entries={results.entries} emailOf={directory.emailOf} caption="Audit entries, newest first" />}
+            {shown > 0 && <AuditTable entries={results.entries} nameOf={directory.nameOf} caption="Audit entries, newest first" />}
             <ErrorMessage error={older.error} />
             {results.nextBefore !== null && (
               <div className="actions">

@@ -4,32 +4,46 @@ import { Link } from '../../router/Link';
 import { patientPath } from '../../router/paths';
 import { detailsText, outcomeBadge } from './auditCatalog';
 
-/** Who acted: the user's e-mail when known, otherwise the id (service accounts…) or the kind of actor. */
-export function Actor({ entry, emailOf }: { entry: AuditEntry; emailOf: (id: string) => string | undefined }) {
+/**
+ * An id shortened to its first 8 characters to keep rows short; the whole id is in the tooltip, read
+ * by screen readers and found by the browser's search.
+ */
+export function ShortId({ id }: { id: string }) {
+  if (id.length <= 12) return <code className="audit-id">{id}</code>;
+  return (
+    <code className="audit-id" title={id}>
+      <span aria-hidden="true">{id.slice(0, 8)}…</span>
+      <span className="visually-hidden">{id}</span>
+    </code>
+  );
+}
+
+/** Who acted: the user's e-mail or service account's name when known, otherwise the id, or the kind of actor. */
+export function Actor({ entry, nameOf }: { entry: AuditEntry; nameOf: (id: string) => string | undefined }) {
   if (entry.actorId === null) return <span className="muted">{entry.actorKind}</span>;
-  const email = emailOf(entry.actorId);
-  if (email !== undefined) return <span>{email}</span>;
+  const name = nameOf(entry.actorId);
+  if (name !== undefined) return <span>{name}</span>;
   return (
     <span>
       {entry.actorKind !== 'user' && <span className="muted">{entry.actorKind} </span>}
-      <code className="audit-id">{entry.actorId}</code>
+      <ShortId id={entry.actorId} />
     </span>
   );
 }
 
 interface AuditTableProps {
   entries: readonly AuditEntry[];
-  emailOf: (id: string) => string | undefined;
+  nameOf: (id: string) => string | undefined;
   /** `disclosures`: time, user, action, outcome, source only (the patient is the page's). */
   variant?: 'full' | 'disclosures';
   caption: string;
 }
 
 /**
- * Audit entries, newest first. The full variant links each patient id to its page; ids are shown in
- * full (an auditor compares them), wrapped anywhere.
+ * Audit entries, newest first. The full variant links each patient id to its page; long ids are
+ * shortened on screen (exports carry them whole).
  */
-export function AuditTable({ entries, emailOf, variant = 'full', caption }: AuditTableProps) {
+export function AuditTable({ entries, nameOf, variant = 'full', caption }: AuditTableProps) {
   const full = variant === 'full';
   return (
     <div className="table-wrap">
@@ -52,12 +66,12 @@ export function AuditTable({ entries, emailOf, variant = 'full', caption }: Audi
             const details = detailsText(entry);
             return (
               <tr key={entry.seq} data-testid="audit-row" data-seq={entry.seq} data-action={entry.action}
-                data-actor={(entry.actorId !== null && emailOf(entry.actorId)) || (entry.actorId ?? entry.actorKind)}>
+                data-actor={(entry.actorId !== null && nameOf(entry.actorId)) || (entry.actorId ?? entry.actorKind)}>
                 <td className="audit-time">
                   <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>
                 </td>
                 <td>
-                  <Actor entry={entry} emailOf={emailOf} />
+                  <Actor entry={entry} nameOf={nameOf} />
                 </td>
                 <td>
                   <code>{entry.action}</code>
@@ -71,7 +85,7 @@ export function AuditTable({ entries, emailOf, variant = 'full', caption }: Audi
                     {entry.resourceId === null ? '—' : (
                       <>
                         <span className="muted">{entry.resourceType ?? 'resource'} </span>
-                        <code className="audit-id">{entry.resourceId}</code>
+                        <ShortId id={entry.resourceId} />
                       </>
                     )}
                   </td>
@@ -80,13 +94,13 @@ export function AuditTable({ entries, emailOf, variant = 'full', caption }: Audi
                   <td>
                     {entry.patientId === null ? '—' : (
                       <Link to={patientPath(entry.patientId)} aria-label={`Open patient ${entry.patientId}`}>
-                        <code className="audit-id">{entry.patientId}</code>
+                        <ShortId id={entry.patientId} />
                       </Link>
                     )}
                   </td>
                 )}
                 <td>{entry.sourceAddress ?? '—'}</td>
-                {full && <td>{entry.requestId === null ? '—' : <code className="audit-id">{entry.requestId}</code>}</td>}
+                {full && <td>{entry.requestId === null ? '—' : <ShortId id={entry.requestId} />}</td>}
               </tr>
             );
           })}

@@ -9,7 +9,7 @@ import { patientPath } from '../../router/paths';
 import { fileStamp, isUuid, periodOf } from './auditCatalog';
 import { AuditTable } from './AuditTable';
 import { ExportButtons } from './ExportButtons';
-import { PeriodFields, type PeriodValues } from './PeriodFields';
+import { PERIOD_HINT, PeriodFields, type PeriodValues } from './PeriodFields';
 import { useDirectory } from './useDirectory';
 
 /**
@@ -76,6 +76,7 @@ function Disclosures({ patientId }: { patientId: string }) {
           <div className="form-grid">
             <PeriodFields idPrefix="disclosures" value={values} onChange={setValues} error={formError} />
           </div>
+          <p className="hint">{PERIOD_HINT}</p>
           <div className="actions">
             <button type="submit" className="button primary" disabled={pending} data-testid="disclosures-apply">
               {pending ? 'Loading…' : 'Show period'}
@@ -96,7 +97,7 @@ function Disclosures({ patientId }: { patientId: string }) {
               <ExportButtons load={(format) => exportDisclosures(patientId, shown.period, format)}
                 baseName={`clarus-disclosures-${patientId.slice(0, 8)}-${fileStamp()}`} subject="the accesses of this period" />
             </div>
-            {count > 0 && <AuditTable entries={shown.entries} emailOf={directory.emailOf} variant="disclosures" caption="Accesses to this patient’s data, newest first" />}
+            {count > 0 && <AuditTable entries={shown.entries} nameOf={directory.nameOf} variant="disclosures" caption="Accesses to this patient’s data, newest first" />}
           </>
         )}
       </section>

@@ -48,11 +48,15 @@ export function outcomeBadge(outcome: string): string {
   return outcome === 'success' ? 'badge badge-ok' : 'badge badge-danger';
 }
 
-/** An entry's details as short `key=value` pairs (method, route, status of a request…), or ''. */
+/**
+ * An entry's details as short text, or '': an API request as `GET /api/… → 200`, anything else as
+ * `key=value` pairs.
+ */
 export function detailsText(entry: AuditEntry): string {
-  return Object.entries(entry.details)
-    .map(([key, value]) => `${key}=${String(value)}`)
-    .join(' · ');
+  const { method, route, status, ...rest } = entry.details;
+  const request = method !== undefined && route !== undefined && status !== undefined ? [`${String(method)} ${String(route)} → ${String(status)}`] : [];
+  const others = request.length > 0 ? rest : entry.details;
+  return [...request, ...Object.entries(others).map(([key, value]) => `${key}=${String(value)}`)].join(' · ');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;

@@ -1,27 +1,43 @@
 import { useEffect, useMemo, useState } from 'react';
+import { listServiceAccounts } from '../../api/admin';
 import { type ApiError, toApiError } from '../../api/errors';
-import type { UserSummary } from '../../api/types';
 import { listUsers } from '../../api/users';
 
-/** The organisation's users, to show e-mails instead of actor ids. */
+/** Someone who can appear as an actor: a user (by e-mail) or a service account (by name). */
+export interface KnownActor {
+  id: string;
+  label: string;
+}
+
+/** The organisation's users and service accounts, to show names instead of actor ids. */
 export interface Directory {
-  /** The users, sorted by e-mail; empty while loading or when they could not be read. */
-  users: readonly UserSummary[];
-  /** The e-mail of a user id, or undefined (service accounts, other organisations, not loaded). */
-  emailOf: (id: string) => string | undefined;
+  /** Users by e-mail, then service accounts by name; empty while loading or unreadable. */
+  actors: readonly KnownActor[];
+  /** A user's e-mail or a service account's name, or undefined (unknown or not loaded yet). */
+  nameOf: (id: string) => string | undefined;
   /** Why the users could not be read (the tables then show ids). */
   error: ApiError | null;
 }
 
-/** Loads the users once (GET /api/users, which Administrators may read). */
+const byLabel = (a: KnownActor, b: KnownActor): number => a.label.localeCompare(b.label);
+
+/**
+ * Loads the users (GET /api/users) and service accounts (GET /api/service-accounts) once; both are
+ * Administrators' reads. Without the service accounts, their ids are shown.
+ */
 export function useDirectory(): Directory {
-  const [users, setUsers] = useState<readonly UserSummary[]>([]);
+  const [actors, setActors] = useState<readonly KnownActor[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
 
   useEffect(() => {
     let current = true;
-    listUsers().then(
-      (found) => current && setUsers([...found].sort((a, b) => a.email.localeCompare(b.email))),
+    Promise.all([listUsers(), listServiceAccounts().catch(() => [])]).then(
+      ([users, accounts]) => {
+        if (!current) return;
+        const people = users.map((user) => ({ id: user.id, label: user.email })).sort(byLabel);
+        const services = accounts.map((account) => ({ id: account.id, label: `${account.name} (service account)` })).sort(byLabel);
+        setActors([...people, ...services]);
+      },
       (caught: unknown) => current && setError(toApiError(caught)),
     );
     return () => {
@@ -30,7 +46,7 @@ export function useDirectory(): Directory {
   }, []);
 
   return useMemo(() => {
-    const emails = new Map(users.map((user) => [user.id, user.email]));
-    return { users, emailOf: (id: string) => emails.get(id), error };
-  }, [users, error]);
+    const names = new Map(actors.map((actor) => [actor.id, actor.label]));
+    return { actors, nameOf: (id: string) => names.get(id), error };
+  }, [actors, error]);
 }
