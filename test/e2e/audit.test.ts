@@ -51,6 +51,12 @@ function running(): { harness: BrowserSystem; browser: Browser; users: NonNullab
 const onPath = (pathname: string) => (url: URL): boolean => url.pathname === pathname;
 const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).textContent()) ?? '';
 const rowsOf = (page: Page) => page.getByTestId('audit-row');
+/** A `datetime-local` value (local time, to the minute) `days` after the server's now. */
+const localMinute = (days: number): string => {
+  const at = new Date(running().harness.system.clock.now().getTime() + days * 86_400_000);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+};
 
 /** A scenario in a fresh browser profile; fails on any CSP violation or page error; screenshot on failure. */
 async function inBrowser(name: string, scenario: (page: Page) => Promise<void>): Promise<void> {
@@ -128,6 +134,18 @@ describe('the audit log in the browser', () => {
       const disclosuresCsv = await downloaded(page, () => page.getByTestId('export-csv').click());
       assert.ok(disclosuresCsv.content.startsWith('seq,at,actorKind'), disclosuresCsv.content.slice(0, 80));
       assert.match(disclosuresCsv.content, new RegExp(`"${clinician.userId}","patient\\.read"`));
+      // The period: checked in the form, then sent as instants (nothing from tomorrow on; all until then).
+      await page.getByTestId('disclosures-from').fill(localMinute(1));
+      await page.getByTestId('disclosures-to').fill(localMinute(-1));
+      await page.getByTestId('disclosures-apply').click();
+      assert.equal(await page.locator('#disclosures-to-error').textContent(), '“To” must be after “From”.');
+      await page.getByTestId('disclosures-to').fill('');
+      await page.getByTestId('disclosures-apply').click();
+      await page.getByTestId('disclosures-summary').filter({ hasText: 'No access recorded in this period.' }).waitFor();
+      await page.getByTestId('disclosures-from').fill('');
+      await page.getByTestId('disclosures-to').fill(localMinute(1));
+      await page.getByTestId('disclosures-apply').click();
+      await read.first().waitFor();
 
       // The review page: a signed checkpoint exists, nothing was verified yet.
       await system.composition.auditLog.checkpoint();

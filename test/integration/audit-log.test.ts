@@ -114,6 +114,12 @@ describe('what is recorded', () => {
   });
 });
 
+test('no PHI of the fixture patient appears in the server logs either', () => {
+  const logs = system.logLines.join('\n');
+  assert.ok(logs.length > 1000);
+  for (const value of [...Object.values(fixture), '77 Quintessa Lane']) assert.ok(!logs.includes(value), `logs contain ${value}`);
+});
+
 describe('proofs', () => {
   test('an inclusion proof of an entry and a consistency proof between checkpoints verify against signed roots', async () => {
     await system.composition.auditLog.checkpoint();
