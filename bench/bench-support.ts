@@ -136,3 +136,49 @@ export function cpuBetween(before: Map<number, number>, after: Map<number, numbe
   for (const [pid, t] of after) total += t - (before.get(pid) ?? 0);
   return total;
 }
+
+/** Machine-wide CPU time (jiffies) from /proc/stat: busy and iowait. */
+export function machineCpu(): { busy: number; iowait: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, iowait, total };
+}
+
+export async function walFlushes(pgc: BenchPostgres): Promise<{ fsyncs: number; ms: number }> {
+  return pgc.admin(async (c) => {
+    const row = (await c.query<{ fsyncs: string | null; ms: string | null }>(`select sum(fsyncs)::text as fsyncs, sum(fsync_time)::text as ms from pg_stat_io where object = 'wal'`)).rows[0];
+    return { fsyncs: Number(row?.fsyncs ?? 0), ms: Number(row?.ms ?? 0) };
+  });
+}
+
+/**
+ * PostgreSQL commit latency on this disk: single-row inserts, each its own committed transaction, for 5 s;
+ * then 3 s with synchronous_commit=off (the commit does not wait for the WAL flush).
+ */
+export async function commitLatency(pgc: BenchPostgres): Promise<{ syncP50: number; syncP99: number; syncPerSecond: number; asyncP50: number; asyncPerSecond: number; walSync: string }> {
+  await pgc.admin((c) => c.query('create database commit_probe'));
+  return pgc.admin(async (c) => {
+    await c.query('create table probe (id bigint primary key, at timestamptz not null)');
+    const walSync = (await c.query<{ wal_sync_method: string }>('show wal_sync_method')).rows[0]?.wal_sync_method ?? '?';
+    let id = 0;
+    const run = async (ms: number) => {
+      const samples: number[] = [];
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await c.query('insert into probe values ($1, now())', [id++]); // autocommit: one commit per row
+        samples.push(performance.now() - t0);
+      }
+      return samples;
+    };
+    await run(500);
+    const sync = await run(5000);
+    await c.query('set synchronous_commit = off');
+    const async_ = await run(3000);
+    return {
+      syncP50: percentile(sync, 50), syncP99: percentile(sync, 99), syncPerSecond: sync.length / 5,
+      asyncP50: percentile(async_, 50), asyncPerSecond: async_.length / 3, walSync,
+    };
+  }, 'commit_probe');
+}

@@ -65,14 +65,17 @@ export class PatientService {
   }
 
   async get(principal: Principal, id: string, origin: RequestOrigin): Promise<PatientView> {
-    const view = await this.ctx.uow.read(principal.tenantId, async (tx) => {
+    const { view, exists } = await this.ctx.uow.read(principal.tenantId, async (tx) => {
       const resolved = await this.scopes.resolve(tx, principal);
       const patient = await patientRepository.findVisible(tx, resolved.scope, id);
-      return patient && this.view(resolved, patient);
+      // Asked in both cases, so that a hidden patient and a missing one cost the same time.
+      const inTenant = await patientRepository.existsInTenant(tx, resolved.scope, id);
+      return { view: patient && this.view(resolved, patient), exists: inTenant };
     });
     if (!view) {
-      // A miss is recorded too (probing), without naming a patient: the id may belong to nobody.
-      await this.ctx.audit.recordFor(principal, origin, { action: 'patient.read', outcome: 'failure', resourceType: 'patient', resourceId: id });
+      // A miss is recorded too (probing); an attempt on an existing patient out of reach appears in that
+      // patient's accounting of disclosures as a refused access.
+      await this.ctx.audit.recordFor(principal, origin, { action: 'patient.read', outcome: exists ? 'denied' : 'failure', resourceType: 'patient', resourceId: id, patientId: exists ? id : null });
       throw new ClarusError('CLARUS_ERR_NOT_FOUND');
     }
     // AUD-1: the disclosure is durable before the data leaves.

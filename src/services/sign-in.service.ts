@@ -90,10 +90,10 @@ export class SignInService {
       await userRepository.setPassword(tx, user.id, passwordHash, now);
       const next = user.totpEnabled ? 'mfa' as const : 'enrol-totp' as const;
       const tokens = await this.sessions.create(tx, tenantId, user.id, next, origin);
-      return { next, methods: next === 'mfa' ? ['totp' as const, 'recovery' as const] : [], tokens };
+      return { next, methods: next === 'mfa' ? ['totp' as const, 'recovery' as const] : [], tokens, userId: user.id };
     });
     if (!step) throw new ClarusError('CLARUS_ERR_ENROLMENT_INVALID');
-    await this.ctx.audit.record({ tenantId, kind: 'anonymous', id: null }, origin, { action: 'auth.enrolment', outcome: 'success', details: { step: 'password' } });
-    return step;
+    await this.ctx.audit.record({ tenantId, kind: 'user', id: step.userId }, origin, { action: 'auth.enrolment', outcome: 'success', details: { step: 'password' } });
+    return { next: step.next, methods: step.methods, tokens: step.tokens };
   }
 }

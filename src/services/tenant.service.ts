@@ -23,7 +23,9 @@ export class TenantService {
     // One transaction: the tenants table has no row-level security, the user tables take this tenant.
     const { link } = await this.ctx.uow.run(tenant.id, async (tx) => {
       await tenantRepository.create(tx, tenant);
-      return this.users.invite(tx, tenant.id, { email: adminEmail, roles: ['Administrator'] }, null);
+      const invited = await this.users.invite(tx, tenant.id, { email: adminEmail, roles: ['Administrator'] }, null);
+      await this.ctx.audit.record({ tenantId: tenant.id, kind: 'system', id: null }, { sourceAddress: null, requestId: null }, { action: 'user.invite', outcome: 'success', resourceType: 'user', resourceId: invited.userId, details: { roles: 'Administrator', via: 'operator' } });
+      return invited;
     });
     return { tenant, link };
   }
@@ -54,7 +56,11 @@ export class TenantService {
   /** Operator (CLI) invitation of a user into an organisation. */
   async inviteUser(slug: string, email: string, roles: Role[]): Promise<EnrolmentLink> {
     const tenant = await this.requireTenant(slug);
-    const { link } = await this.ctx.uow.run(tenant.id, (tx) => this.users.invite(tx, tenant.id, { email, roles }, null));
+    const { link } = await this.ctx.uow.run(tenant.id, async (tx) => {
+      const invited = await this.users.invite(tx, tenant.id, { email, roles }, null);
+      await this.ctx.audit.record({ tenantId: tenant.id, kind: 'system', id: null }, { sourceAddress: null, requestId: null }, { action: 'user.invite', outcome: 'success', resourceType: 'user', resourceId: invited.userId, details: { roles: roles.join(','), via: 'operator' } });
+      return invited;
+    });
     return link;
   }
 

@@ -85,7 +85,10 @@ describe('what is recorded', () => {
     const disclosures = await admin.client.get(`/api/patients/${patient}/disclosures`);
     const actors = new Set((disclosures.body.entries as { actorId: string }[]).map((e) => e.actorId));
     assert.ok(actors.has(clinician.userId) && actors.has(admin.userId));
-    const fhir = await admin.client.get(`/api/patients/${patient}/disclosures?format=fhir`);
+    system.clock.advance(system.config.auth.stepUpWindow + 1);
+    assert.equal((await admin.client.get(`/api/patients/${patient}/disclosures/export?format=fhir`)).body.code, 'CLARUS_ERR_STEP_UP_REQUIRED');
+    await admin.client.post('/api/auth/step-up', { code: admin.nextCode() });
+    const fhir = await admin.client.get(`/api/patients/${patient}/disclosures/export?format=fhir`);
     const bundle = JSON.parse(fhir.raw.body) as { resourceType: string; entry: { resource: { resourceType: string; entity: { what: { reference?: string } }[] } }[] };
     assert.equal(bundle.resourceType, 'Bundle');
     assert.ok(bundle.entry.every((e) => e.resource.resourceType === 'AuditEvent'));

@@ -97,5 +97,5 @@ export async function listDisclosures(patientId: string, period: Period): Promis
 
 /** The accounting of disclosures as a file. */
 export function exportDisclosures(patientId: string, period: Period, format: ExportFormat): Promise<Download> {
-  return getFile(`${disclosuresOf(patientId)}${query({ ...period, format })}`);
+  return getFile(`${disclosuresOf(patientId)}/export${query({ ...period, format })}`);
 }

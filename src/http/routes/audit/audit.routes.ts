@@ -34,12 +34,21 @@ export function registerAuditRoutes(root: FastifyInstance, services: Services): 
     return reply.type('application/fhir+json').send(JSON.stringify(toFhirBundle(entries, new Date())));
   });
 
-  app.get('/api/patients/:id/disclosures', { config: { access: read }, schema: { tags, params: patientParams, querystring: s.disclosuresQuery } }, async (request, reply) => {
+  app.get('/api/patients/:id/disclosures', { config: { access: read }, schema: { tags, params: patientParams, querystring: s.disclosuresQuery } }, async (request) => {
     await services.patients.assertVisible(principalOf(request), request.params.id);
-    const entries = await services.audit.disclosures(principalOf(request), request.params.id, date(request.query.from), date(request.query.to), originOf(request));
-    if (request.query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="disclosures.csv"').send(toCsv(entries));
-    if (request.query.format === 'fhir') return reply.type('application/fhir+json').send(JSON.stringify(toFhirBundle(entries, new Date())));
-    return { entries };
+    return { entries: await services.audit.disclosures(principalOf(request), request.params.id, date(request.query.from), date(request.query.to), originOf(request)) };
+  });
+
+  // An export leaves the system: it needs the export right and a fresh second factor, and is recorded.
+  app.get('/api/patients/:id/disclosures/export', { config: { access: { permission: 'audit.export', stepUp: true } }, schema: { tags, params: patientParams, querystring: s.disclosuresExportQuery } }, async (request, reply) => {
+    const principal = principalOf(request);
+    await services.patients.assertVisible(principal, request.params.id);
+    const entries = await services.audit.disclosures(principal, request.params.id, date(request.query.from), date(request.query.to), originOf(request));
+    await services.audit.recordExport(principal, `disclosures-${request.query.format}`, entries.length, originOf(request));
+    const csv = request.query.format === 'csv';
+    reply.header('content-disposition', `attachment; filename="disclosures.${csv ? 'csv' : 'json'}"`);
+    if (csv) return reply.type('text/csv; charset=utf-8').send(toCsv(entries));
+    return reply.type('application/fhir+json').send(JSON.stringify(toFhirBundle(entries, new Date())));
   });
 
   app.get('/api/audit/status', { config: { access: read }, schema: { tags } }, async () => {

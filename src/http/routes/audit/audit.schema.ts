@@ -11,7 +11,8 @@ export const auditFilter = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export const exportQuery = auditFilter.extend({ format: z.enum(['fhir', 'csv']), limit: z.coerce.number().int().min(1).max(50_000).default(10_000) });
-export const disclosuresQuery = z.strictObject({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional(), format: z.enum(['json', 'fhir', 'csv']).default('json') });
+export const disclosuresQuery = z.strictObject({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
+export const disclosuresExportQuery = disclosuresQuery.extend({ format: z.enum(['fhir', 'csv']) });
 export const inclusionQuery = z.strictObject({ seq: z.coerce.number().int().min(0), treeSize: z.coerce.number().int().min(1) });
 export const consistencyQuery = z.strictObject({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
 
