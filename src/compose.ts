@@ -74,10 +74,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     }
     options.log?.(`warning: ${message}`);
   }
-  const securityEvents = new SecurityEventService(databases.unitOfWork, clock, options.securityLog ?? (() => undefined));
   const auditSigner = new AuditSigner(config.secrets.auditKey);
   const auditLog = new AuditLog(databases.audit, clock, auditSigner, config.audit.checkpointMs);
   const audit = new AuditRecorder(auditLog, (action) => options.securityLog?.({ auditUnavailable: action }));
+  const securityEvents = new SecurityEventService(databases.unitOfWork, clock, options.securityLog ?? (() => undefined), audit);
   const ctx: ServiceContext = {
     uow: databases.unitOfWork,
     clock,

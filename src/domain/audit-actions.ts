@@ -32,6 +32,7 @@ export const auditActions = {
   'audit.export': { failClosed: true },
   'audit.disclosures': { failClosed: true },
   'audit.verify': { failClosed: false },
+  'security.event': { failClosed: false },
 } as const satisfies Record<string, { failClosed: boolean }>;
 
 export type AuditAction = keyof typeof auditActions;

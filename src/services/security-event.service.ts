@@ -1,6 +1,7 @@
 import type { UnitOfWork } from '../data/unit-of-work.ts';
 import { securityEventRepository, type SecurityEventRecord } from '../data/repositories/security-event.repository.ts';
 import { securityEventKinds, type SecurityEventKind } from '../domain/security-events.ts';
+import type { AuditRecorder } from './audit-recorder.ts';
 
 export interface SecurityEventInput {
   kind: SecurityEventKind;
@@ -18,7 +19,13 @@ export interface SecurityEventInput {
  * the rollback of the work that raised it. Alert sinks come with the monitoring capability.
  */
 export class SecurityEventService {
-  constructor(private readonly uow: UnitOfWork, private readonly clock: () => Date, private readonly log: (event: object) => void) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly clock: () => Date,
+    private readonly log: (event: object) => void,
+    /** Events are also written to the audit log (AUD-1: security events are audited). */
+    private readonly audit?: AuditRecorder,
+  ) {}
 
   async record(input: SecurityEventInput): Promise<void> {
     const severity = securityEventKinds[input.kind];
@@ -28,6 +35,9 @@ export class SecurityEventService {
       details: input.details ?? {},
     };
     await this.uow.run(input.tenantId, (tx) => securityEventRepository.insert(tx, event));
+    await this.audit?.record({ tenantId: event.tenantId, kind: event.actorId ? 'user' : 'system', id: event.actorId }, { sourceAddress: event.sourceAddress, requestId: event.requestId }, {
+      action: 'security.event', outcome: 'success', resourceType: 'security-event', resourceId: event.subjectId, details: { kind: input.kind, severity },
+    });
     this.log({ securityEvent: input.kind, severity, tenantId: input.tenantId, requestId: input.requestId });
   }
 

@@ -71,6 +71,17 @@ describe('what is recorded', () => {
     assert.deepEqual((request[0]?.details as Record<string, unknown>).route, '/api/users');
   });
 
+  test('security events are audited too (break-the-glass: the action and its High event)', async () => {
+    const other = await createPatient(admin);
+    const opened = await clinician.client.post(`/api/patients/${other}/break-glass`, { reason: 'Unconscious in the emergency department' });
+    assert.equal(opened.status, 200);
+    const requestId = opened.headers['x-request-id'];
+    assert.equal((await entriesOf('patient.break-glass', (e) => e.requestId === requestId))[0]?.patientId, other);
+    const event = (await entriesOf('security.event', (e) => e.requestId === requestId))[0];
+    assert.deepEqual(event?.details, { kind: 'access.break-glass', severity: 'High' });
+    assert.equal(event?.actorId, clinician.userId);
+  });
+
   test('sign-in attempts, successful and failed, are recorded', async () => {
     const client = new TestClient(system.app, '10.6.0.1');
     const bad = await client.post('/api/auth/login', { email: clinician.email, password: 'not the password at all' });
