@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Download, Page } from 'playwright-core';
-import { launchChromium, openPage, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
-import { addUser, newTenantWithAdmin, strongPassword, type SignedInUser } from '../helpers/journeys.ts';
+import { launchChromium, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
+import { inBrowser, onPath, signIn, text } from '../helpers/browser-journeys.ts';
+import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
 import { assignToCareTeam, createPatient } from '../helpers/patients.ts';
 
 const clinicianEmail = 'clinician@example.org';
@@ -48,8 +49,6 @@ function running(): { harness: BrowserSystem; browser: Browser; users: NonNullab
   return { harness, browser, users };
 }
 
-const onPath = (pathname: string) => (url: URL): boolean => url.pathname === pathname;
-const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).textContent()) ?? '';
 const rowsOf = (page: Page) => page.getByTestId('audit-row');
 /** A `datetime-local` value (local time, to the minute) `days` after the server's now. */
 const localMinute = (days: number): string => {
@@ -57,33 +56,6 @@ const localMinute = (days: number): string => {
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
 };
-
-/** A scenario in a fresh browser profile; fails on any CSP violation or page error; screenshot on failure. */
-async function inBrowser(name: string, scenario: (page: Page) => Promise<void>): Promise<void> {
-  const { context, page, problems } = await openPage(running().browser, running().harness.origin);
-  try {
-    await scenario(page);
-  } catch (error) {
-    const shot = await screenshot(page, `e2e-failure-${name}`).catch(() => 'none');
-    if (error instanceof Error) error.message += `\n  (screenshot: ${shot}; page problems: ${JSON.stringify(problems)})`;
-    throw error;
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], 'no Content Security Policy violation and no page error');
-}
-
-/** E-mail, password, then a fresh TOTP code (the server clock moves one 30-second step). */
-async function signIn(page: Page, user: SignedInUser): Promise<void> {
-  await page.goto('/sign-in');
-  await page.getByTestId('email').fill(user.email);
-  await page.getByTestId('password').fill(strongPassword);
-  await page.getByTestId('sign-in').click();
-  await page.waitForURL(onPath('/sign-in/verify'));
-  await page.getByTestId('mfa-code').fill(user.nextCode());
-  await page.getByTestId('mfa-submit').click();
-  await page.getByTestId('home').waitFor();
-}
 
 /** Waits until the table shows rows and every row has `attribute` = `value`. */
 async function waitForRows(page: Page, attribute: 'data-actor' | 'data-action', value: string): Promise<void> {
@@ -103,7 +75,7 @@ async function downloaded(page: Page, trigger: () => Promise<void>): Promise<{ d
 
 describe('the audit log in the browser', () => {
   test('a Clinician on the care team opens the patient, and sees no audit pages', async () => {
-    await inBrowser('audit-clinician', async (page) => {
+    await inBrowser(running(), 'audit-clinician', async (page) => {
       await signIn(page, running().users.clinician);
       await page.goto(`/patients/${patientId}`);
       await page.getByTestId('patient-name').waitFor();
@@ -117,7 +89,7 @@ describe('the audit log in the browser', () => {
   });
 
   test('the Administrator finds the access in the disclosures and the audit review, and exports it', async () => {
-    await inBrowser('audit-admin', async (page) => {
+    await inBrowser(running(), 'audit-admin', async (page) => {
       const { harness: { system }, users: { admin, clinician } } = running();
       await signIn(page, admin);
 

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { base32Decode, totpAt } from '../../src/crypto/totp.ts';
+import { base32Decode } from '../../src/crypto/totp.ts';
 import { launchChromium, openPage, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
+import { inBrowser, nextTotpCode, onPath, submitSignIn } from '../helpers/browser-journeys.ts';
 
 /** A long passphrase, as the enrolment page advises. */
 const passphrase = 'violet lantern orbits a quiet harbour at dawn';
@@ -30,33 +31,8 @@ function running(): { harness: BrowserSystem; browser: Browser } {
   return { harness, browser };
 }
 
-/** A fresh TOTP code: each 30-second step is usable once, so the server's clock moves one step on first. */
-function nextCode(secret: Buffer): string {
-  const { system } = running().harness;
-  system.clock.advance(30);
-  return totpAt(secret, system.clock.now().getTime());
-}
-
-const onPath = (pathname: string) => (url: URL): boolean => url.pathname === pathname;
-
-/**
- * Runs one scenario in a fresh browser profile. On failure it keeps a screenshot and adds what the
- * page reported; on success it asserts that the page reported nothing (no CSP violation, no error).
- */
-async function inBrowser(name: string, scenario: (page: Page, context: BrowserContext) => Promise<void>): Promise<void> {
-  const { harness: h, browser: b } = running();
-  const { context, page, problems } = await openPage(b, h.origin);
-  try {
-    await scenario(page, context);
-  } catch (error) {
-    const shot = await screenshot(page, `e2e-failure-${name}`).catch(() => 'none');
-    if (error instanceof Error) error.message += `\n  (screenshot: ${shot}; page problems: ${JSON.stringify(problems)})`;
-    throw error;
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], 'no Content Security Policy violation and no page error');
-}
+/** A fresh TOTP code for this authenticator secret (the server's clock moves one 30-second step on). */
+const nextCode = (secret: Buffer): string => nextTotpCode(running().harness.system, secret);
 
 /**
  * Opens a one-time enrolment link and goes through password, authenticator and recovery codes to
@@ -93,13 +69,8 @@ async function enrolInBrowser(page: Page, link: string, email: string, options: 
 }
 
 /** From the sign-in page: e-mail and password, then a TOTP code. Leaves the page where the app goes next. */
-async function signInInBrowser(page: Page, email: string, secret: Buffer): Promise<void> {
-  await page.getByTestId('email').fill(email);
-  await page.getByTestId('password').fill(passphrase);
-  await page.getByTestId('sign-in').click();
-  await page.waitForURL(onPath('/sign-in/verify'));
-  await page.getByTestId('mfa-code').fill(nextCode(secret));
-  await page.getByTestId('mfa-submit').click();
+function signInInBrowser(page: Page, email: string, secret: Buffer): Promise<void> {
+  return submitSignIn(page, email, passphrase, () => nextCode(secret));
 }
 
 async function signOut(page: Page, context: BrowserContext): Promise<void> {
@@ -136,7 +107,7 @@ describe('browser journey', () => {
   });
 
   test('enrolment link → password → authenticator → recovery codes → home → sign out → sign in again', async () => {
-    await inBrowser('journey', async (page, context) => {
+    await inBrowser(running(), 'journey', async (page, context) => {
       const { system } = running().harness;
       // What `clarus init` prints: the one-time enrolment link of the first Administrator.
       const { link } = await system.composition.services.tenants.create('e2e', 'E2E Hospital', 'admin@example.org');
@@ -161,7 +132,7 @@ describe('browser journey', () => {
   });
 
   test('an idle session ends on the server; the next click or a reload shows "session ended"', async () => {
-    await inBrowser('idle', async (page) => {
+    await inBrowser(running(), 'idle', async (page) => {
       const { system } = running().harness;
       const email = 'idle@example.org';
       const { link } = await system.composition.services.tenants.create('e2e-idle', 'Idle Clinic', email);
@@ -187,7 +158,7 @@ describe('browser journey', () => {
   });
 
   test('session cookies are __Host-, HttpOnly, Secure, SameSite=Strict and invisible to scripts', async () => {
-    await inBrowser('cookies', async (page, context) => {
+    await inBrowser(running(), 'cookies', async (page, context) => {
       const { system } = running().harness;
       const email = 'cookies@example.org';
       const { link } = await system.composition.services.tenants.create('e2e-cookies', 'Cookie Clinic', email);
@@ -209,7 +180,7 @@ describe('browser journey', () => {
   });
 
   test('a passkey registered on the account page signs in as the second factor', async () => {
-    await inBrowser('passkey', async (page, context) => {
+    await inBrowser(running(), 'passkey', async (page, context) => {
       const { system } = running().harness;
       const cdp = await context.newCDPSession(page);
       await cdp.send('WebAuthn.enable');

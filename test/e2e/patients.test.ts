@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
-import { addUser, newTenantWithAdmin, strongPassword, type SignedInUser } from '../helpers/journeys.ts';
+import { launchChromium, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
+import { inBrowser, onPath, signIn, text } from '../helpers/browser-journeys.ts';
+import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
 
 let harness: BrowserSystem | undefined;
 let browser: Browser | undefined;
@@ -34,36 +35,10 @@ function running(): { harness: BrowserSystem; browser: Browser; users: NonNullab
   return { harness, browser, users };
 }
 
-const onPath = (pathname: string) => (url: URL): boolean => url.pathname === pathname;
-const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).textContent()) ?? '';
 const listedMrns = (page: Page): Promise<string[]> => page.getByTestId('patient-row').locator('td:first-child').allTextContents();
 const absent = async (page: Page, testIds: readonly string[]): Promise<void> => {
   for (const id of testIds) assert.equal(await page.getByTestId(id).count(), 0, `no ${id} here`);
 };
-
-/** A scenario in a fresh browser profile; fails on any CSP violation or page error; screenshot on failure. */
-async function inBrowser(name: string, scenario: (page: Page) => Promise<void>): Promise<void> {
-  const { context, page, problems } = await openPage(running().browser, running().harness.origin);
-  try {
-    await scenario(page);
-  } catch (error) {
-    const shot = await screenshot(page, `e2e-failure-${name}`).catch(() => 'none');
-    if (error instanceof Error) error.message += `\n  (screenshot: ${shot}; page problems: ${JSON.stringify(problems)})`;
-    throw error;
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], 'no Content Security Policy violation and no page error');
-}
-
-/** E-mail, password, then a fresh TOTP code (the server clock moves one 30-second step). */
-async function signIn(page: Page, user: SignedInUser): Promise<void> {
-  await page.goto('/sign-in');
-  await fill(page, { email: user.email, password: strongPassword }, 'sign-in');
-  await page.waitForURL(onPath('/sign-in/verify'));
-  await fill(page, { 'mfa-code': user.nextCode() }, 'mfa-submit');
-  await page.getByTestId('home').waitFor();
-}
 
 /** Opens "Patients" from the top bar and waits for the first answer. */
 async function openPatientsList(page: Page, atLeast = 1): Promise<void> {
@@ -97,7 +72,7 @@ async function addToCareTeam(page: Page, email: string, role: string): Promise<v
 
 describe('patients in the browser', () => {
   test('an Administrator creates patients (a field error first) and a care team', async () => {
-    await inBrowser('patients-admin', async (page) => {
+    await inBrowser(running(), 'patients-admin', async (page) => {
       const { admin, clinician, viewer } = running().users;
       await signIn(page, admin);
       await openPatientsList(page, 0);
@@ -155,7 +130,7 @@ describe('patients in the browser', () => {
   });
 
   test('a Clinician sees exactly their patients, and breaks the glass for another one', async () => {
-    await inBrowser('patients-clinician', async (page) => {
+    await inBrowser(running(), 'patients-clinician', async (page) => {
       const { admin, clinician } = running().users;
       await signIn(page, clinician);
       await openPatientsList(page);
@@ -192,7 +167,7 @@ describe('patients in the browser', () => {
   });
 
   test('a Viewer sees their patient and cannot change anything', async () => {
-    await inBrowser('patients-viewer', async (page) => {
+    await inBrowser(running(), 'patients-viewer', async (page) => {
       const { viewer } = running().users;
       await signIn(page, viewer);
       assert.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents(), ['Home', 'Account', 'Patients']);
@@ -217,7 +192,7 @@ describe('patients in the browser', () => {
   });
 
   test('an Administrator creates a service account (key shown once, after step-up), revokes its key, changes a setting', async () => {
-    await inBrowser('patients-admin-keys', async (page) => {
+    await inBrowser(running(), 'patients-admin-keys', async (page) => {
       const { harness: { system }, users: { admin } } = running();
       await signIn(page, admin);
       await page.getByRole('link', { name: 'Service accounts', exact: true }).click();

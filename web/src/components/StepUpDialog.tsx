@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { stepUp } from '../api/account';
 import { useAction } from '../hooks/useAction';
+import { useModalDialog } from '../hooks/useModalDialog';
 import { ErrorMessage } from './ErrorMessage';
 import { TextField } from './TextField';
 
@@ -9,15 +10,9 @@ import { TextField } from './TextField';
  * `onDone(true)` after a successful step-up, `onDone(false)` when cancelled.
  */
 export function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog();
   const [code, setCode] = useState('');
   const { run, pending, error } = useAction();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog !== null && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();

@@ -1,30 +1,14 @@
 import type { TextareaHTMLAttributes } from 'react';
+import { FieldFrame, fieldControlAria, type FieldProps } from './FieldFrame';
 
 type NativeProps = Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id' | 'value' | 'onChange' | 'children'>;
 
-interface TextAreaFieldProps extends NativeProps {
-  id: string;
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  hint?: string | undefined;
-  error?: string | undefined;
-  testId?: string;
-}
+type TextAreaFieldProps = NativeProps & FieldProps;
 
 /** A labelled multi-line input with hint and error message, wired like TextField. */
 export function TextAreaField({ id, label, value, onChange, hint, error, testId, rows = 3, ...rest }: TextAreaFieldProps) {
-  const hintId = hint === undefined ? undefined : `${id}-hint`;
-  const errorId = error === undefined ? undefined : `${id}-error`;
-  const describedBy = [hintId, errorId].filter((x) => x !== undefined).join(' ') || undefined;
   return (
-    <div className={error === undefined ? 'field' : 'field field-invalid'}>
-      <label htmlFor={id}>{label}</label>
-      {hint !== undefined && (
-        <p id={hintId} className="hint">
-          {hint}
-        </p>
-      )}
+    <FieldFrame id={id} label={label} hint={hint} error={error}>
       <textarea
         {...rest}
         id={id}
@@ -32,15 +16,9 @@ export function TextAreaField({ id, label, value, onChange, hint, error, testId,
         rows={rows}
         value={value}
         onChange={(event) => onChange(event.target.value)}
-        aria-invalid={error === undefined ? undefined : true}
-        aria-describedby={describedBy}
+        {...fieldControlAria(id, hint, error)}
         data-testid={testId}
       />
-      {error !== undefined && (
-        <p id={errorId} className="field-error">
-          {error}
-        </p>
-      )}
-    </div>
+    </FieldFrame>
   );
 }

@@ -1,17 +1,9 @@
 import type { InputHTMLAttributes } from 'react';
+import { FieldFrame, fieldControlAria, type FieldProps } from './FieldFrame';
 
 type NativeProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange' | 'children'>;
 
-interface TextFieldProps extends NativeProps {
-  id: string;
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  hint?: string | undefined;
-  /** Message for this field (from the API `fields` or from client-side checks). */
-  error?: string | undefined;
-  testId?: string;
-}
+type TextFieldProps = NativeProps & FieldProps;
 
 /**
  * A labelled input with an optional hint and error message, wired for screen readers
@@ -19,18 +11,9 @@ interface TextFieldProps extends NativeProps {
  * field messages do ("is too common"), is prefixed with the label.
  */
 export function TextField({ id, label, value, onChange, hint, error, testId, type = 'text', name, ...rest }: TextFieldProps) {
-  const hintId = hint === undefined ? undefined : `${id}-hint`;
-  const errorId = error === undefined ? undefined : `${id}-error`;
-  const describedBy = [hintId, errorId].filter((x) => x !== undefined).join(' ') || undefined;
   const shown = error !== undefined && /^[a-z]/u.test(error) ? `${label} ${error}` : error;
   return (
-    <div className={error === undefined ? 'field' : 'field field-invalid'}>
-      <label htmlFor={id}>{label}</label>
-      {hint !== undefined && (
-        <p id={hintId} className="hint">
-          {hint}
-        </p>
-      )}
+    <FieldFrame id={id} label={label} hint={hint} error={shown}>
       <input
         {...rest}
         id={id}
@@ -38,15 +21,9 @@ export function TextField({ id, label, value, onChange, hint, error, testId, typ
         type={type}
         value={value}
         onChange={(event) => onChange(event.target.value)}
-        aria-invalid={error === undefined ? undefined : true}
-        aria-describedby={describedBy}
+        {...fieldControlAria(id, hint, error)}
         data-testid={testId}
       />
-      {error !== undefined && (
-        <p id={errorId} className="field-error">
-          {shown}
-        </p>
-      )}
-    </div>
+    </FieldFrame>
   );
 }

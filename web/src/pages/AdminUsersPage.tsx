@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
-import { type ApiError, toApiError } from '../api/errors';
+import { useEffect, useState } from 'react';
 import type { UserSummary } from '../api/types';
 import { listUsers } from '../api/users';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { useLoaded } from '../hooks/useLoaded';
 import { AppShell } from '../layout/AppShell';
 import { useMe } from '../session/SessionContext';
 import { InviteUserForm } from './admin/InviteUserForm';
@@ -13,18 +13,8 @@ import { UserRow } from './admin/UserRow';
 export function AdminUsersPage() {
   const me = useMe();
   const isAdmin = me.user.roles.includes('Administrator');
-  const [users, setUsers] = useState<UserSummary[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { value: users, setValue: setUsers, error, load } = useLoaded(listUsers);
   const [version, setVersion] = useState(0);
-
-  const load = useCallback(async (): Promise<void> => {
-    try {
-      setUsers(await listUsers());
-      setError(null);
-    } catch (caught) {
-      setError(toApiError(caught));
-    }
-  }, []);
 
   useEffect(() => {
     if (isAdmin) void load();

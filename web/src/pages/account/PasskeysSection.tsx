@@ -1,28 +1,18 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { deletePasskey, listPasskeys } from '../../api/account';
-import { type ApiError, toApiError } from '../../api/errors';
 import type { Passkey } from '../../api/types';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { TextField } from '../../components/TextField';
 import { formatDateTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
+import { useLoaded } from '../../hooks/useLoaded';
 import { addPasskey } from '../../passkeys';
 
 /** Lists the user's passkeys, adds one (WebAuthn registration) and removes one (step-up). */
 export function PasskeysSection({ onChanged }: { onChanged: () => void }) {
-  const [passkeys, setPasskeys] = useState<Passkey[] | null>(null);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const { value: passkeys, error: loadError, load } = useLoaded(listPasskeys);
   const [name, setName] = useState('');
   const { run, pending, error } = useAction();
-
-  const load = useCallback(async (): Promise<void> => {
-    try {
-      setPasskeys(await listPasskeys());
-      setLoadError(null);
-    } catch (caught) {
-      setLoadError(toApiError(caught));
-    }
-  }, []);
 
   useEffect(() => {
     void load();

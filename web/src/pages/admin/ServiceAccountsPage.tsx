@@ -1,9 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { listServiceAccounts } from '../../api/admin';
-import { type ApiError, toApiError } from '../../api/errors';
-import type { ServiceAccount } from '../../api/patient-types';
 import { AdminOnly } from '../../components/AdminOnly';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { useLoaded } from '../../hooks/useLoaded';
 import { ServiceAccountForm } from './ServiceAccountForm';
 import { ServiceAccountRow } from './ServiceAccountRow';
 
@@ -17,17 +16,7 @@ export function ServiceAccountsPage() {
 }
 
 function ServiceAccounts() {
-  const [accounts, setAccounts] = useState<ServiceAccount[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const load = useCallback(async (): Promise<void> => {
-    try {
-      setAccounts(await listServiceAccounts());
-      setError(null);
-    } catch (caught) {
-      setError(toApiError(caught));
-    }
-  }, []);
+  const { value: accounts, error, load } = useLoaded(listServiceAccounts);
 
   // Shown only inside AdminOnly, so the user may list service accounts.
   useEffect(() => {

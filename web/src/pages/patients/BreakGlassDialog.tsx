@@ -1,10 +1,11 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { clientError } from '../../api/errors';
 import type { PatientView } from '../../api/patient-types';
 import { breakGlass } from '../../api/patients';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { TextAreaField } from '../../components/TextAreaField';
 import { useAction } from '../../hooks/useAction';
+import { useModalDialog } from '../../hooks/useModalDialog';
 
 /** The server's minimum length of a break-the-glass reason. */
 const MIN_REASON = 10;
@@ -14,15 +15,9 @@ const MIN_REASON = 10;
  * time. `onOpened` gets the patient view (access via break-glass); `onCancel` closes the dialog.
  */
 export function BreakGlassDialog({ patientId, onOpened, onCancel }: { patientId: string; onOpened: (view: PatientView) => void; onCancel: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog();
   const [reason, setReason] = useState('');
   const { run, pending, error, setError } = useAction();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog !== null && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
