@@ -16,6 +16,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Migrator } from 'kysely/migration';
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { AuditLog } from '../src/audit/audit-log.ts';
 import { checkpointStatement, entryLeafHash, type AuditEntryInput } from '../src/audit/audit-entry.ts';
 import { verifyAuditLog } from '../src/audit/audit-verifier.ts';
@@ -54,6 +55,19 @@ function sampleEntry(i: number): AuditEntryInput {
   };
 }
 
+/** Counts the statements sent on a pool (BEGIN and COMMIT included): round trips per transaction. */
+const statements = { count: 0 };
+function counted(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      statements.count += 1;
+      return query(...args);
+    };
+  });
+  return pool;
+}
+
 /** Counts the transactions of the group-commit writer (AuditLog calls auditRepository.append per batch). */
 const batches: { size: number; ms: number }[] = [];
 const realAppend = auditRepository.append.bind(auditRepository);
@@ -68,14 +82,19 @@ interface Phase {
   writers: number; entries: number; perSecond: number; p50: number; p99: number; max: number; batches: number; meanBatch: number; meanTx: number;
   /** Shares of the whole machine (all cores) during the phase. */
   cpuBusy: number; nodeCpu: number; postgresCpu: number; iowait: number;
+  /** CPU time per entry (µs): independent of what else runs on the machine. */
+  nodeUsPerEntry: number; postgresUsPerEntry: number;
   /** WAL flushes of the cluster during the phase (pg_stat_io, track_wal_io_timing on). */
   walFsyncs: number; walFsyncMs: number;
+  /** Statements per transaction of the writer (the periodic checkpoints' statements included). */
+  statementsPerTx: number;
 }
 
 async function appendPhase(pgc: BenchPostgres, auditLog: AuditLog, writers: number, next: { i: number }, duration = seconds): Promise<Phase> {
   batches.length = 0;
   const latencies: number[] = [];
   const wal0 = await walFlushes(pgc);
+  const statements0 = statements.count;
   const cpu0 = machineCpu();
   const node0 = process.cpuUsage();
   const pg0 = postgresCpu(pgc.dataDir);
@@ -100,7 +119,8 @@ async function appendPhase(pgc: BenchPostgres, auditLog: AuditLog, writers: numb
     batches: batches.length, meanBatch: mean(batches.map((b) => b.size)), meanTx: mean(batches.map((b) => b.ms)),
     cpuBusy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), iowait: (cpu1.iowait - cpu0.iowait) / (cpu1.total - cpu0.total),
     nodeCpu: (node.user + node.system) / 1e6 / elapsed / cores, postgresCpu: pgSeconds / elapsed / cores,
-    walFsyncs: wal1.fsyncs - wal0.fsyncs, walFsyncMs: wal1.ms - wal0.ms,
+    nodeUsPerEntry: (node.user + node.system) / Math.max(1, latencies.length), postgresUsPerEntry: (pgSeconds * 1e6) / Math.max(1, latencies.length),
+    walFsyncs: wal1.fsyncs - wal0.fsyncs, walFsyncMs: wal1.ms - wal0.ms, statementsPerTx: (statements.count - statements0) / Math.max(1, batches.length),
   };
 }
 
@@ -138,13 +158,17 @@ async function fill(auditLog: AuditLog, db: AuditDb, target: number, next: { i: 
 }
 
 /** Where verification time goes: reading pages, recomputing leaves and the tree, checking signatures. */
-async function verificationBreakdown(db: AuditDb, publicKeyPem: string): Promise<{ readMs: number; hashMs: number; signatureMs: number; checkpoints: number }> {
+async function verificationBreakdown(pgc: BenchPostgres, db: AuditDb, publicKeyPem: string): Promise<{ readMs: number; readNodeCpuMs: number; serverMsPerPage: number; hashMs: number; signatureMs: number; checkpoints: number }> {
   let readMs = 0;
+  let readNodeCpuMs = 0;
   let hashMs = 0;
   const tree = new CompactTree();
   for (let next = 0; ;) {
     const r0 = performance.now();
+    const c0 = process.cpuUsage();
     const page = await auditRepository.page(db, next, 5000);
+    const c1 = process.cpuUsage(c0);
+    readNodeCpuMs += (c1.user + c1.system) / 1000;
     readMs += performance.now() - r0;
     if (page.length === 0) break;
     const h0 = performance.now();
@@ -158,7 +182,18 @@ async function verificationBreakdown(db: AuditDb, publicKeyPem: string): Promise
   const checkpoints = await auditRepository.checkpoints(db);
   const s0 = performance.now();
   for (const c of checkpoints) verifyCheckpointSignature(publicKeyPem, checkpointStatement(c.treeSize, c.rootHash, c.at), c.signature);
-  return { readMs, hashMs, signatureMs: performance.now() - s0, checkpoints: checkpoints.length };
+  const signatureMs = performance.now() - s0;
+  // PostgreSQL's own time for one page (the same query as auditRepository.page), without the transfer.
+  const middle = Math.floor(tree.size / 2);
+  const serverMsPerPage = await pgc.admin(async (c) => {
+    const runs: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const plan = await c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) select seq, at, tenant_id, actor_kind, actor_id, action, resource_type, resource_id, patient_id, outcome, source_address, request_id, details, leaf_hash from audit_entries where seq >= $1 order by seq limit 5000`, [middle + k * 5000]);
+      runs.push(plan.rows[0]?.['QUERY PLAN'][0]['Execution Time'] ?? Number.NaN);
+    }
+    return percentile(runs, 50);
+  }, 'clarus_audit');
+  return { readMs, readNodeCpuMs, serverMsPerPage, hashMs, signatureMs, checkpoints: checkpoints.length };
 }
 
 /** `clarus audit export` (AuditService.exportAll) to a file, then the standalone verifier on it. */
@@ -296,10 +331,10 @@ async function main(): Promise<void> {
     const owner = kyselyOver<unknown>(createPool(pgc.url('clarus_audit'), 1));
     const migrated = await new Migrator({ db: owner, provider: auditMigrations }).migrateToLatest();
     await owner.destroy();
-    if (migrated.error) throw migrated.error instanceof Error ? migrated.error : new Error("audit migrations failed");
+    if (migrated.error) throw migrated.error instanceof Error ? migrated.error : new Error('audit migrations failed');
     await grantApplicationRole(pgc.url('clarus_audit'), app.user, true);
     // The production audit pool: max(2, DATABASE_POOL_MAX / 2) = 5 connections.
-    db = kyselyOver<AuditDatabase>(createPool(pgc.url('clarus_audit', app), 5));
+    db = kyselyOver<AuditDatabase>(counted(createPool(pgc.url('clarus_audit', app), 5)));
     const signer = new AuditSigner(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
     auditLog = new AuditLog(db, () => new Date(), signer, 1000);
     auditLog.start();
@@ -314,7 +349,7 @@ async function main(): Promise<void> {
     }
     // Diagnosis, not a result: the same with synchronous_commit=off on a separate pool (commits do not
     // wait for the WAL flush), to separate the flush wait from the rest of the work.
-    const unsyncedDb = kyselyOver<AuditDatabase>(createPool(`${pgc.url('clarus_audit', app)}?options=${encodeURIComponent('-c synchronous_commit=off')}`, 5));
+    const unsyncedDb = kyselyOver<AuditDatabase>(counted(createPool(`${pgc.url('clarus_audit', app)}?options=${encodeURIComponent('-c synchronous_commit=off')}`, 5)));
     const unsyncedSetting = (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(unsyncedDb)).rows[0]?.synchronous_commit;
     if (unsyncedSetting !== 'off') throw new Error(`diagnostic pool has synchronous_commit=${unsyncedSetting}`);
     const unsyncedLog = new AuditLog(unsyncedDb, () => new Date(), signer, 1000);
@@ -341,7 +376,7 @@ async function main(): Promise<void> {
     const verifyMs = performance.now() - v0;
     if (!report.ok) throw new Error(`verification failed: ${report.problem}`);
     log('verification breakdown');
-    const breakdown = await verificationBreakdown(db, signer.publicKeyPem());
+    const breakdown = await verificationBreakdown(pgc, db, signer.publicKeyPem());
 
     log(`inclusion proofs: ${proofSamples} random leaves`);
     const p = await proofs(db, signer.publicKeyPem());
@@ -376,10 +411,10 @@ async function main(): Promise<void> {
       '',
       'Where the time goes (CPU as a share of all cores; WAL flushes of the whole cluster, including checkpoints):',
       '',
-      '| run | writers | entries/s | mean transaction | machine CPU busy | Node (bench) | PostgreSQL | other processes | iowait | WAL flushes/s | mean WAL flush |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| run | writers | entries/s | mean transaction | statements per transaction | machine CPU busy | Node (bench) | PostgreSQL | other processes | iowait | WAL flushes/s | mean WAL flush | CPU per entry: Node + PostgreSQL |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...[...phases.map((ph) => ['durable', ph] as const), ...unsynced.map((ph) => ['synchronous_commit=off (diagnosis)', ph] as const)].map(([run, ph]) =>
-        `| ${run} | ${ph.writers} | ${count(ph.perSecond)} | ${ms(ph.meanTx)} | ${pct(ph.cpuBusy)} | ${pct(ph.nodeCpu)} | ${pct(ph.postgresCpu)} | ${pct(Math.max(0, ph.cpuBusy - ph.nodeCpu - ph.postgresCpu))} | ${pct(ph.iowait)} | ${count(ph.walFsyncs / seconds)} | ${ms(ph.walFsyncMs / Math.max(1, ph.walFsyncs))} |`),
+        `| ${run} | ${ph.writers} | ${count(ph.perSecond)} | ${ms(ph.meanTx)} | ${ph.statementsPerTx.toFixed(1)} | ${pct(ph.cpuBusy)} | ${pct(ph.nodeCpu)} | ${pct(ph.postgresCpu)} | ${pct(Math.max(0, ph.cpuBusy - ph.nodeCpu - ph.postgresCpu))} | ${pct(ph.iowait)} | ${count(ph.walFsyncs / seconds)} | ${ms(ph.walFsyncMs / Math.max(1, ph.walFsyncs))} | ${ph.nodeUsPerEntry.toFixed(0)} + ${ph.postgresUsPerEntry.toFixed(0)} µs |`),
       '',
       `PostgreSQL commit of one single-row insert (autocommit, same cluster): p50 ${ms(commit.syncP50)}, p99 ${ms(commit.syncP99)}, ${count(commit.syncPerSecond)} commits/s; with synchronous_commit=off (no WAL flush wait): p50 ${ms(commit.asyncP50)}, ${count(commit.asyncPerSecond)}/s.`,
       '',
@@ -391,6 +426,8 @@ async function main(): Promise<void> {
       '|---|---|---|---|',
       `| verifyAuditLog (\`clarus audit verify\`), ${report.checkpoints} checkpoints | ${count(report.entries)} | ${f(verifyMs / 1000)} s | ${count(report.entries / (verifyMs / 1000))} |`,
       `| — of which reading pages of 5,000 from PostgreSQL | | ${f(breakdown.readMs / 1000)} s | ${count(size / (breakdown.readMs / 1000))} |`,
+      `| —— Node CPU (all threads) meanwhile: decoding rows in pg and Kysely | | ${f(breakdown.readNodeCpuMs / 1000)} s | ${count(size / (breakdown.readNodeCpuMs / 1000))} |`,
+      `| —— of that, PostgreSQL executing the page query (EXPLAIN ANALYZE, ${ms(breakdown.serverMsPerPage)} per page) | | ${f((breakdown.serverMsPerPage * size) / 5000 / 1000)} s | ${count(5000 / (breakdown.serverMsPerPage / 1000))} |`,
       `| — of which leaf recomputation + tree (Node) | | ${f(breakdown.hashMs / 1000)} s | ${count(size / (breakdown.hashMs / 1000))} |`,
       `| — of which ${count(breakdown.checkpoints)} checkpoint signatures | | ${f(breakdown.signatureMs / 1000)} s | ${ms(breakdown.signatureMs / Math.max(1, breakdown.checkpoints))} per checkpoint |`,
       `| \`clarus audit export\` (AuditService.exportAll), ${(exported.bytes / 2 ** 20).toFixed(0)} MiB | ${count(exported.entries)} | ${f(exported.exportMs / 1000)} s | ${count(exported.entries / (exported.exportMs / 1000))} |`,

@@ -17,13 +17,13 @@ const leafHash = (bytes) => sha256(Buffer.from([0]), bytes);
 const nodeHash = (l, r) => sha256(Buffer.from([1]), l, r);
 
 function canonical(e) {
-  const details = {};
-  for (const key of Object.keys(e.details).sort()) details[key] = e.details[key];
-  return Buffer.from(JSON.stringify({
+  const details = `{${Object.keys(e.details).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(e.details[k])}`).join(',')}}`;
+  const head = JSON.stringify({
     v: 1, seq: e.seq, at: e.at, tenant: e.tenantId, actorKind: e.actorKind, actor: e.actorId, action: e.action,
     resourceType: e.resourceType, resourceId: e.resourceId, patient: e.patientId, outcome: e.outcome,
-    source: e.sourceAddress, request: e.requestId, details,
-  }), 'utf8');
+    source: e.sourceAddress, request: e.requestId,
+  });
+  return Buffer.from(`${head.slice(0, -1)},"details":${details}}`, 'utf8');
 }
 
 const frontier = [];

@@ -39,6 +39,8 @@ export class AuditLog {
     this.timer = undefined;
     await this.flushing;
     await this.checkpointing;
+    // Sign what was appended since the last checkpoint, so that a stop leaves nothing unprotected.
+    await this.checkpoint().catch(() => undefined);
   }
 
   /** Appends one entry; resolves once it is durable, rejects if the audit database cannot take it. */

@@ -23,6 +23,16 @@ export function splitPoint(n: number): number {
   return k;
 }
 
+/** Exact for every safe integer (no 32-bit bit operations: logs may grow past 2^31 entries). */
+function isPowerOfTwo(n: number): boolean {
+  let x = n;
+  while (x > 1 && x % 2 === 0) x /= 2;
+  return x === 1;
+}
+
+const odd = (n: number): boolean => n % 2 === 1;
+const half = (n: number): number => Math.floor(n / 2);
+
 /** MTH over leaf hashes, by definition (used by tests and by small trees). */
 export function rootOf(leaves: readonly Uint8Array[]): Buffer {
   if (leaves.length === 0) return emptyRoot;
@@ -42,7 +52,7 @@ export async function rangeHash(start: number, end: number, subtree: PerfectSubt
   const size = end - start;
   if (size <= 0) throw new Error('empty range');
   // Aligned power-of-two range: stored directly.
-  if ((size & (size - 1)) === 0 && start % size === 0) return subtree(Math.log2(size), start / size);
+  if (isPowerOfTwo(size) && start % size === 0) return subtree(Math.round(Math.log2(size)), start / size);
   const k = splitPoint(size);
   return nodeHash(await rangeHash(start, start + k, subtree), await rangeHash(start + k, end, subtree));
 }
@@ -77,19 +87,19 @@ export function verifyInclusion(leaf: Uint8Array, m: number, n: number, proof: r
   let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
     if (sn === 0) return false;
-    if ((fn & 1) === 1 || fn === sn) {
+    if (odd(fn) || fn === sn) {
       r = nodeHash(p, r);
-      if ((fn & 1) === 0) {
-        while ((fn & 1) === 0 && fn !== 0) {
-          fn >>= 1;
-          sn >>= 1;
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
         }
       }
     } else {
       r = nodeHash(r, p);
     }
-    fn >>= 1;
-    sn >>= 1;
+    fn = half(fn);
+    sn = half(sn);
   }
   return sn === 0 && r.equals(Buffer.from(root));
 }
@@ -100,32 +110,32 @@ export function verifyConsistency(m: number, n: number, proof: readonly Uint8Arr
   if (m === n) return proof.length === 0 && Buffer.from(oldRoot).equals(Buffer.from(newRoot));
   let path = proof.map((p) => Buffer.from(p));
   // If m is a power of two, the old root is the first node of the proof.
-  if ((m & (m - 1)) === 0) path = [Buffer.from(oldRoot), ...path];
+  if (isPowerOfTwo(m)) path = [Buffer.from(oldRoot), ...path];
   if (path.length === 0) return false;
   let fn = m - 1;
   let sn = n - 1;
-  while ((fn & 1) === 1) {
-    fn >>= 1;
-    sn >>= 1;
+  while (odd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
   }
   let fr: Buffer = path[0] as Buffer;
   let sr: Buffer = path[0] as Buffer;
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
-    if ((fn & 1) === 1 || fn === sn) {
+    if (odd(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if ((fn & 1) === 0) {
-        while ((fn & 1) === 0 && fn !== 0) {
-          fn >>= 1;
-          sn >>= 1;
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
         }
       }
     } else {
       sr = nodeHash(sr, c);
     }
-    fn >>= 1;
-    sn >>= 1;
+    fn = half(fn);
+    sn = half(sn);
   }
   return sn === 0 && fr.equals(Buffer.from(oldRoot)) && sr.equals(Buffer.from(newRoot));
 }

@@ -17,7 +17,14 @@ export async function serve(out: (line: string) => void): Promise<void> {
   // AUD-2: signed checkpoints every second (or 1,000 entries), and a scheduled full verification
   // whose failure is a Critical security event.
   composition.auditLog.start();
-  const verification = setInterval(() => void composition.services.audit.verify().catch((error: unknown) => app.log.error({ err: error }, 'audit verification could not run')), config.audit.verifyInterval * 1000);
+  let verifying = false;
+  const verification = setInterval(() => {
+    if (verifying) return; // a long log can take longer to verify than the interval
+    verifying = true;
+    composition.services.audit.verify()
+      .catch((error: unknown) => app.log.error({ err: error }, 'audit verification could not run'))
+      .finally(() => { verifying = false; });
+  }, config.audit.verifyInterval * 1000);
   verification.unref();
   // Security events also reach the structured log (ids and classes only), for log-based alerting.
   securityLog = (event) => app.log.warn(event, 'security event');

@@ -76,6 +76,8 @@ export class AuditService {
    */
   async exportAll(write: (line: unknown) => Promise<void>, onProgress?: (done: number, total: number) => void): Promise<{ entries: number; checkpoints: number }> {
     await this.log.checkpoint();
+    // Checkpoints first: one signed while entries are read would cover entries not in the file.
+    const checkpoints = await auditRepository.checkpoints(this.db);
     const total = await auditRepository.size(this.db);
     await write({ type: 'header', format: 'clarus-audit-export/v1', algorithm: 'Ed25519', keyId: this.signer.keyId, publicKeyPem: this.signer.publicKeyPem() });
     let next = 0;
@@ -89,8 +91,7 @@ export class AuditService {
       next = (page.at(-1)?.seq ?? next) + 1;
       onProgress?.(next, total);
     }
-    const checkpoints = await auditRepository.checkpoints(this.db);
-    for (const c of checkpoints) await write({ type: 'checkpoint', treeSize: c.treeSize, rootHash: c.rootHash.toString('base64'), at: c.at.toISOString(), keyId: c.keyId, signature: c.signature.toString('base64') });
+    for (const c of checkpoints.filter((cp) => cp.treeSize <= next)) await write({ type: 'checkpoint', treeSize: c.treeSize, rootHash: c.rootHash.toString('base64'), at: c.at.toISOString(), keyId: c.keyId, signature: c.signature.toString('base64') });
     return { entries: next, checkpoints: checkpoints.length };
   }
 
@@ -102,6 +103,7 @@ export class AuditService {
     await this.log.checkpoint();
     const report = await verifyAuditLog(this.db, this.signer.publicKeyPem(), onProgress);
     await auditRepository.recordVerification(this.db, { at: this.ctx.clock(), treeSize: report.entries, ok: report.ok, problem: report.problem });
+    await this.ctx.audit.record({ tenantId: null, kind: 'system', id: null }, { sourceAddress: null, requestId: null }, { action: 'audit.verify', outcome: report.ok ? 'success' : 'failure', details: { entries: report.entries, checkpoints: report.checkpoints } });
     if (!report.ok) {
       await this.ctx.securityEvents.record({ kind: 'audit.verification-failed', tenantId: null, details: { entries: report.entries } });
     }

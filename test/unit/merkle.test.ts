@@ -62,3 +62,23 @@ describe('RFC 9162 Merkle tree', () => {
     }), { numRuns: 150 });
   });
 });
+
+describe('large trees', () => {
+  test('proof verification stays exact past 2^31 leaves (no 32-bit arithmetic)', async () => {
+    // A tree of 2^31 + 5 equal leaves is never built: the hash of a perfect subtree of equal leaves
+    // depends only on its level, so it is computed per level, consistently with the RFC's definition.
+    const n = 2 ** 31 + 5;
+    const levels = [leafHash(Buffer.from('same'))];
+    for (let level = 1; level <= 32; level++) levels.push(rootOf([levels[level - 1] as Buffer, levels[level - 1] as Buffer]));
+    const synthetic: PerfectSubtree = async (level) => levels[level] as Buffer;
+    const { rangeHash } = await import('../../src/audit/merkle.ts');
+    const root = await rangeHash(0, n, synthetic);
+    for (const m of [0, 2 ** 31 - 1, 2 ** 31, n - 1]) {
+      const proof = await inclusionProof(m, n, synthetic);
+      assert.ok(verifyInclusion(await synthetic(0, m), m, n, proof, root), `leaf ${m}`);
+    }
+    const old = 2 ** 31 + 1;
+    const consistency = await consistencyProof(old, n, synthetic);
+    assert.ok(verifyConsistency(old, n, consistency, await rangeHash(0, old, synthetic), root));
+  });
+});
