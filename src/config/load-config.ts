@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { environmentSchema, type Environment } from './config.schema.ts';
 import { resolveSecretFiles } from './secret-sources.ts';
-import { databaseUrlProblem, decodeKeyMaterial, jwtKeyProblem, symmetricSecretProblem } from './secret-strength.ts';
+import { databaseUrlProblem, decodeKeyMaterial, ed25519KeyProblem, jwtKeyProblem, symmetricSecretProblem } from './secret-strength.ts';
 import { loadOrCreateDevelopmentSecrets } from './development-secrets.ts';
 
 export type DatabaseConfig =
@@ -92,7 +92,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     const problem = symmetricSecretProblem('CLARUS_SECRET_KEY', secretKeyText);
     if (problem) problems.push(problem);
   }
-  if (auditKey && !/-----BEGIN PRIVATE KEY-----/.test(auditKey)) problems.push('CLARUS_AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM)');
+  if (auditKey && ed25519KeyProblem(auditKey)) problems.push('CLARUS_AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM)');
   if (!production && env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
   if (production && env.CLARUS_PUBLIC_URL && !env.CLARUS_PUBLIC_URL.startsWith('https://')) problems.push('CLARUS_PUBLIC_URL must be an https:// URL in production');
   if (production) {

@@ -47,6 +47,15 @@ export function jwtKeyProblem(value: string): string | undefined {
   return symmetricSecretProblem('CLARUS_JWT_KEY', value);
 }
 
+/** True when the text is not a readable Ed25519 private key in PEM. */
+export function ed25519KeyProblem(pem: string): boolean {
+  try {
+    return createPrivateKey(pem).asymmetricKeyType !== 'ed25519';
+  } catch {
+    return true;
+  }
+}
+
 /** A database URL's password must not be a default nor shorter than 12 characters. */
 export function databaseUrlProblem(name: string, value: string): string | undefined {
   let url: URL;

@@ -59,11 +59,11 @@ const localMinute = (days: number): string => {
 
 /** Waits until the table shows rows and every row has `attribute` = `value`. */
 async function waitForRows(page: Page, attribute: 'data-actor' | 'data-action', value: string): Promise<void> {
-  const others = page.locator(`[data-testid="audit-row"]:not([${attribute}="${value}"])`);
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((ok) => setTimeout(ok, 100))) {
-    if ((await rowsOf(page).count()) > 0 && (await others.count()) === 0) return;
-  }
-  assert.fail(`the table still shows rows whose ${attribute} is not ${value}`);
+  // Playwright re-checks the condition on every page change (no sleeps of our own).
+  const condition = `(() => { const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+    return rows.length > 0 && rows.every((row) => row.getAttribute(${JSON.stringify(attribute)}) === ${JSON.stringify(value)}); })()`;
+  const shown = await page.waitForFunction(condition, undefined, { timeout: 10_000 }).then(() => true, () => false);
+  assert.ok(shown, `the table still shows rows whose ${attribute} is not ${value}`);
 }
 
 /** Runs `trigger` and returns the file the page then offered for download, with its text. */
