@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { roles, type Role } from '../domain/roles.ts';
 import { withComposition } from './run-with-services.ts';
+import { emailArgument, parseArgument, slugArgument } from './cli-arguments.ts';
 
-const slugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a slug is 2-63 lower-case letters, digits or hyphens');
-const emailSchema = z.email('not a valid e-mail address').max(254);
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new Error(`${what}: ${result.error.issues[0]?.message ?? 'invalid'}`);
-  return result.data;
-}
 
 function parseRoles(text: string): Role[] {
   const list = text.split(',').map((r) => r.trim()).filter(Boolean);
@@ -20,8 +12,8 @@ function parseRoles(text: string): Role[] {
 }
 
 async function createTenant(slug: string, adminEmail: string, name: string | undefined, out: (line: string) => void): Promise<void> {
-  const validSlug = parse(slugSchema, slug, '--tenant/--slug');
-  const email = parse(emailSchema, adminEmail, '--admin-email');
+  const validSlug = parseArgument(slugArgument, slug, '--tenant/--slug');
+  const email = parseArgument(emailArgument, adminEmail, '--admin-email');
   await withComposition(async ({ services }) => {
     const { tenant, link } = await services.tenants.create(validSlug, name ?? validSlug, email);
     out(`created organisation ${tenant.slug} (${tenant.id}) with Administrator ${email}`);
@@ -53,15 +45,15 @@ export function registerAdminCommands(program: Command, out: (line: string) => v
     .requiredOption('--tenant <slug>', 'organisation slug').requiredOption('--email <email>', 'e-mail')
     .requiredOption('--roles <roles>', `comma-separated: ${roles.join(',')}`)
     .action((o: { tenant: string; email: string; roles: string }) => withComposition(async ({ services }) => {
-      const email = parse(emailSchema, o.email, '--email');
-      const link = await services.tenants.inviteUser(parse(slugSchema, o.tenant, '--tenant'), email, parseRoles(o.roles));
+      const email = parseArgument(emailArgument, o.email, '--email');
+      const link = await services.tenants.inviteUser(parseArgument(slugArgument, o.tenant, '--tenant'), email, parseRoles(o.roles));
       out(`invited ${email}; the link expires at ${link.expiresAt.toISOString()} and works once:`);
       out(link.url);
     }));
   users.command('list').description('list the users of an organisation')
     .requiredOption('--tenant <slug>', 'organisation slug')
     .action((o: { tenant: string }) => withComposition(async ({ services }) => {
-      for (const u of await services.tenants.listUsers(parse(slugSchema, o.tenant, '--tenant'))) {
+      for (const u of await services.tenants.listUsers(parseArgument(slugArgument, o.tenant, '--tenant'))) {
         out(`${u.email}\t${u.status}\t${u.roles.join(',')}\t${u.mfaEnrolled ? 'mfa' : 'no-mfa'}`);
       }
     }));

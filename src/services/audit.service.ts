@@ -37,6 +37,13 @@ export class AuditService {
     return entries;
   }
 
+  /** Entries for an export: recorded once, as the export itself (not also as a search). */
+  async exportEntries(principal: Principal, filter: AuditFilter, format: string, origin: RequestOrigin): Promise<AuditEntry[]> {
+    const entries = await auditRepository.search(this.db, principal.tenantId, filter);
+    await this.recordExport(principal, format, entries.length, origin);
+    return entries;
+  }
+
   async recordExport(principal: Principal, format: string, count: number, origin: RequestOrigin): Promise<void> {
     await this.ctx.audit.recordFor(principal, origin, { action: 'audit.export', outcome: 'success', details: { format, count } });
   }
