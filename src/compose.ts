@@ -25,6 +25,11 @@ import { AuditLog } from './audit/audit-log.ts';
 import { AuditRecorder } from './services/audit-recorder.ts';
 import { AuditService } from './services/audit.service.ts';
 import { ProbingDetector } from './services/probing-detector.ts';
+import { openRootKeyProvider } from './crypto/keys/open-root-key-provider.ts';
+import { Keyring } from './crypto/keys/keyring.ts';
+import { PatientProtection } from './services/patient-protection.ts';
+import { KeyService } from './services/key.service.ts';
+import { PatientErasureService } from './services/patient-erasure.service.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -42,6 +47,9 @@ export interface Services {
   tenantSettings: TenantSettingsService;
   audit: AuditService;
   auditRecorder: AuditRecorder;
+  keys: KeyService;
+  erasure: PatientErasureService;
+  protection: PatientProtection;
   probing: ProbingDetector;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
@@ -63,13 +71,22 @@ export interface ComposeOptions {
 /** The one place that creates repositories and services and wires them (DESIGN.md layout). */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Composition> {
   const clock = options.clock ?? (() => new Date());
-  const databases = await openDatabases(config, options.log ?? (() => undefined));
+  // KEY-2: the root key first; without it nothing can be read, so there is no point opening databases.
+  const rootKeys = await openRootKeyProvider(config.keys.provider);
+  let databases: Databases;
+  try {
+    databases = await openDatabases(config, options.log ?? (() => undefined));
+  } catch (error) {
+    await rootKeys.close();
+    throw error;
+  }
   // ROLE-1: row-level security is the second wall only for a role it applies to.
   const unsafeRole = ([['DATABASE_URL', databases.role], ['DATABASE_READ_URL', databases.readRole]] as const).find(([, facts]) => facts.superuser || facts.bypassRls || (config.database.mode === 'external' && facts.ownedTables > 0));
   if (unsafeRole) {
     const message = `the database role of ${unsafeRole[0]} is a superuser, bypasses row-level security or owns the tables; use an ordinary role and DATABASE_MIGRATION_URL for the owner`;
     if (config.env === 'production') {
       await databases.close();
+      await rootKeys.close();
       throw new Error(message);
     }
     options.log?.(`warning: ${message}`);
@@ -93,6 +110,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const throttle = new SignInThrottle(ctx);
   const users = new UserAdminService(ctx);
   const scopes = new PatientScopeService(ctx);
+  const keyring = new Keyring(rootKeys, () => clock().getTime());
+  const protection = new PatientProtection(keyring, clock);
   const services: Services = {
     sessions,
     signIn: new SignInService(ctx, sessions, throttle),
@@ -102,12 +121,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     users,
     tenants: new TenantService(ctx, users),
     securityEvents,
-    patients: new PatientService(ctx, scopes),
+    patients: new PatientService(ctx, scopes, protection),
     careTeams: new CareTeamService(ctx, scopes),
     serviceAccounts: new ServiceAccountService(ctx, throttle),
     tenantSettings: new TenantSettingsService(ctx),
     audit: new AuditService(ctx, databases.audit, auditLog, auditSigner),
     auditRecorder: audit,
+    keys: new KeyService(databases.unitOfWork, keyring, protection, audit, securityEvents, clock, config.keys.rotationDays),
+    erasure: new PatientErasureService(ctx, scopes),
+    protection,
     probing: new ProbingDetector(securityEvents, clock),
     readiness: () => checkDatabases(databases),
   };
@@ -116,6 +138,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     async close() {
       await auditLog.stop();
       await databases.close();
+      keyring.forget();
+      await rootKeys.close();
     },
   };
 }

@@ -44,6 +44,17 @@ export const environmentSchema = z.object({
   CLARUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(10).max(100_000).default(600),
   CLARUS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
 
+  // KEY-2: the root key's provider (docs/key-providers.md) and KEY-3: tenant-key rotation period.
+  CLARUS_KEY_PROVIDER: z.enum(['local', 'pkcs11']).default('local'),
+  CLARUS_ROOT_KEY: z.string().optional(),
+  CLARUS_ROOT_KEY_PREVIOUS: z.string().optional(),
+  CLARUS_PKCS11_MODULE: z.string().optional(),
+  CLARUS_PKCS11_TOKEN_LABEL: z.string().optional(),
+  CLARUS_PKCS11_PIN: z.string().optional(),
+  CLARUS_PKCS11_KEY_LABEL: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'letters, digits, dot, dash, underscore').default('clarus-root'),
+  CLARUS_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(90),
+  CLARUS_OBJECTS_DIR: z.string().optional(),
+
   CLARUS_TLS_CERT_FILE: z.string().optional(),
   CLARUS_TLS_KEY_FILE: z.string().optional(),
 
@@ -63,4 +74,7 @@ export const secretVariables = [
   'CLARUS_JWT_KEY',
   'CLARUS_SECRET_KEY',
   'CLARUS_AUDIT_SIGNING_KEY',
+  'CLARUS_ROOT_KEY',
+  'CLARUS_ROOT_KEY_PREVIOUS',
+  'CLARUS_PKCS11_PIN',
 ] as const;

@@ -18,6 +18,7 @@ export interface DevelopmentSecrets {
   jwtKey: string;
   secretKey: string;
   auditKey: string;
+  rootKey: string;
   generated: boolean;
   directory: string;
 }
@@ -42,7 +43,10 @@ export function loadOrCreateDevelopmentSecrets(dataDir: string): DevelopmentSecr
   const secretKey = read('secret.key', () => randomBytes(32).toString('base64'));
   const auditKey = read('audit-ed25519.pem', () =>
     generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
-  return { jwtKey, secretKey, auditKey, generated, directory };
+  // Development only: production takes the root key from CLARUS_ROOT_KEY(_FILE) kept away from the
+  // data directory, or from an HSM (docs/key-providers.md).
+  const rootKey = read('root.key', () => randomBytes(32).toString('base64'));
+  return { jwtKey, secretKey, auditKey, rootKey, generated, directory };
 }
 
 /** A random password for a database role that Clarus creates itself (embedded mode). */

@@ -20,6 +20,10 @@ export interface Config {
   database: DatabaseConfig;
   poolMax: number;
   secrets: { jwtKey: string; secretKey: Buffer; auditKey: string };
+  /** KEY-2, KEY-3: the root key's provider and the tenant-key rotation period. */
+  keys: { provider: RootKeyConfig; rotationDays: number };
+  /** Where encrypted objects (images, results, exports) live. */
+  objectsDir: string;
   audit: { checkpointMs: number; verifyInterval: number };
   auth: {
     accessTokenTtl: number;
@@ -36,6 +40,10 @@ export interface Config {
   /** Things the operator should be told at start (never secrets). */
   notices: string[];
 }
+
+export type RootKeyConfig =
+  | { kind: 'local'; current: Buffer; previous: Buffer[] }
+  | { kind: 'pkcs11'; modulePath: string; tokenLabel: string; pin: string; keyLabelPrefix: string };
 
 /** Thrown with every problem found, so an operator fixes them in one go. */
 export class ConfigError extends Error {
@@ -68,18 +76,22 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   let jwtKey = env.CLARUS_JWT_KEY;
   let secretKeyText = env.CLARUS_SECRET_KEY;
   let auditKey = env.CLARUS_AUDIT_SIGNING_KEY;
+  let rootKeyText = env.CLARUS_ROOT_KEY;
+  const localRoot = env.CLARUS_KEY_PROVIDER === 'local';
   if (production) {
+    if (localRoot && !rootKeyText) problems.push('CLARUS_ROOT_KEY is required in production with the local key provider (or use CLARUS_KEY_PROVIDER=pkcs11)');
     if (!auditKey) problems.push('CLARUS_AUDIT_SIGNING_KEY is required in production');
     if (!jwtKey) problems.push('CLARUS_JWT_KEY is required in production');
     if (!secretKeyText) problems.push('CLARUS_SECRET_KEY is required in production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required in production (the embedded database is for development)');
     if (!env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required in production');
     if (!env.CLARUS_PUBLIC_URL) problems.push('CLARUS_PUBLIC_URL is required in production');
-  } else if (!jwtKey || !secretKeyText || !auditKey) {
+  } else if (!jwtKey || !secretKeyText || !auditKey || (localRoot && !rootKeyText)) {
     const generated = loadOrCreateDevelopmentSecrets(dataDir);
     jwtKey ??= generated.jwtKey;
     secretKeyText ??= generated.secretKey;
     auditKey ??= generated.auditKey;
+    if (localRoot) rootKeyText ??= generated.rootKey;
     notices.push(generated.generated
       ? `development mode: generated local secrets in ${generated.directory} (mode 0600); never use them in production`
       : `development mode: using local secrets from ${generated.directory}`);
@@ -92,6 +104,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     const problem = symmetricSecretProblem('CLARUS_SECRET_KEY', secretKeyText);
     if (problem) problems.push(problem);
   }
+  const provider = readKeyProvider(env, rootKeyText, problems);
   if (auditKey && ed25519KeyProblem(auditKey)) problems.push('CLARUS_AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM)');
   if (!production && env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
   if (production && env.CLARUS_PUBLIC_URL && !env.CLARUS_PUBLIC_URL.startsWith('https://')) problems.push('CLARUS_PUBLIC_URL must be an https:// URL in production');
@@ -133,6 +146,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     database,
     poolMax: env.DATABASE_POOL_MAX,
     secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer, auditKey: auditKey as string },
+    keys: { provider: provider as RootKeyConfig, rotationDays: env.CLARUS_KEY_ROTATION_DAYS },
+    objectsDir: resolve(env.CLARUS_OBJECTS_DIR ?? resolve(dataDir, 'objects')),
     audit: { checkpointMs: env.CLARUS_AUDIT_CHECKPOINT_MS, verifyInterval: env.CLARUS_AUDIT_VERIFY_INTERVAL },
     auth: {
       accessTokenTtl: env.CLARUS_ACCESS_TOKEN_TTL,
@@ -148,6 +163,26 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     bootstrap: { tenant: env.CLARUS_INIT_TENANT, adminEmail: env.CLARUS_INIT_ADMIN_EMAIL },
     notices,
   };
+}
+
+/** The root-key provider's settings (docs/key-providers.md), with every problem reported. */
+function readKeyProvider(env: Environment, rootKeyText: string | undefined, problems: string[]): RootKeyConfig | undefined {
+  if (env.CLARUS_KEY_PROVIDER === 'pkcs11') {
+    const missing = (['CLARUS_PKCS11_MODULE', 'CLARUS_PKCS11_TOKEN_LABEL', 'CLARUS_PKCS11_PIN'] as const).filter((name) => !env[name]);
+    for (const name of missing) problems.push(`${name} is required with CLARUS_KEY_PROVIDER=pkcs11`);
+    if (missing.length > 0) return undefined;
+    return { kind: 'pkcs11', modulePath: env.CLARUS_PKCS11_MODULE as string, tokenLabel: env.CLARUS_PKCS11_TOKEN_LABEL as string, pin: env.CLARUS_PKCS11_PIN as string, keyLabelPrefix: env.CLARUS_PKCS11_KEY_LABEL };
+  }
+  if (!rootKeyText) return undefined;
+  const keys: Buffer[] = [];
+  const texts = [['CLARUS_ROOT_KEY', rootKeyText], ...(env.CLARUS_ROOT_KEY_PREVIOUS ?? '').split(',').filter((t) => t.trim()).map((t) => ['CLARUS_ROOT_KEY_PREVIOUS', t] as const)] as const;
+  for (const [name, text] of texts) {
+    const problem = symmetricSecretProblem(name, text);
+    if (problem) problems.push(problem);
+    else keys.push(decodeKeyMaterial(text) as Buffer);
+  }
+  const [current, ...previous] = keys;
+  return current && keys.length === texts.length ? { kind: 'local', current, previous } : undefined;
 }
 
 function readTls(env: Environment, problems: string[]): { cert: Buffer; key: Buffer } | undefined {

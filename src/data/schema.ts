@@ -12,20 +12,56 @@ export interface TenantsTable {
   break_glass_minutes: Generated<number>;
 }
 
+/** Patient demographics as ciphertext (KEY-1); the `_index` columns are keyed blind indexes. */
 export interface PatientsTable {
   id: string;
   tenant_id: string;
-  mrn: string;
-  given_name: string;
-  family_name: string;
-  birth_date: ColumnType<string, string, string>;
-  sex: 'female' | 'male' | 'other' | 'unknown';
-  email: string | null;
-  phone: string | null;
-  address: string | null;
+  data_key_version: Generated<number>;
+  mrn_enc: Buffer | null;
+  given_name_enc: Buffer | null;
+  family_name_enc: Buffer | null;
+  birth_date_enc: Buffer | null;
+  sex_enc: Buffer | null;
+  email_enc: Buffer | null;
+  phone_enc: Buffer | null;
+  address_enc: Buffer | null;
+  mrn_index: Buffer | null;
+  email_index: Buffer | null;
+  phone_index: Buffer | null;
+  erased_at: Date | null;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: Date;
+}
+
+/** Tenant keys wrapped by a root key (KEY-2); retired versions keep their row without key material. */
+export interface TenantKeysTable {
+  tenant_id: string;
+  purpose: 'kek' | 'blind-index' | 'pseudonym';
+  version: number;
+  root_key_id: string;
+  wrapped_key: Buffer | null;
+  state: 'active' | 'retiring' | 'retired';
+  created_at: CreatedAt;
+  retired_at: Date | null;
+}
+
+/** Per-patient data keys wrapped by a tenant key-encryption key; destroyed by crypto-shredding. */
+export interface PatientKeysTable {
+  tenant_id: string;
+  patient_id: string;
+  version: number;
+  kek_version: number;
+  wrapped_key: Buffer | null;
+  created_at: CreatedAt;
+  destroyed_at: Date | null;
+}
+
+/** Truncated keyed tokens of name prefixes (docs/encryption.md). */
+export interface PatientNameIndexTable {
+  tenant_id: string;
+  patient_id: string;
+  token: Buffer;
 }
 
 export interface CareTeamTable {
@@ -42,7 +78,7 @@ export interface BreakGlassGrantsTable {
   tenant_id: string;
   patient_id: string;
   user_id: string;
-  reason: string;
+  reason_enc: Buffer;
   created_at: CreatedAt;
   expires_at: Date;
 }
@@ -189,6 +225,9 @@ export interface Database {
   lockouts: LockoutsTable;
   security_events: SecurityEventsTable;
   patients: PatientsTable;
+  tenant_keys: TenantKeysTable;
+  patient_keys: PatientKeysTable;
+  patient_name_index: PatientNameIndexTable;
   care_team: CareTeamTable;
   break_glass_grants: BreakGlassGrantsTable;
   service_accounts: ServiceAccountsTable;

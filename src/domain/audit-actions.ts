@@ -32,6 +32,14 @@ export const auditActions = {
   'audit.export': { failClosed: true },
   'audit.disclosures': { failClosed: true },
   'audit.verify': { failClosed: false },
+  // KEY-3 and PRIV-2: key operations and erasure are audited (AUD-1), with ids and versions only.
+  'key.create': { failClosed: true },
+  'key.rotate': { failClosed: true },
+  'key.retire': { failClosed: true },
+  'key.root-rotate': { failClosed: true },
+  'patient.erase': { failClosed: true },
+  'backup.create': { failClosed: false },
+  'backup.restore': { failClosed: false },
   'security.event': { failClosed: false },
 } as const satisfies Record<string, { failClosed: boolean }>;
 

@@ -26,6 +26,8 @@ export const errorCatalog = {
   CLARUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted.' },
   CLARUS_ERR_AUTH_LOCKED: { status: 429, message: 'Too many failed sign-in attempts. Try again later.' },
   CLARUS_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests. Slow down.' },
+  CLARUS_ERR_SEARCH_TOO_BROAD: { status: 422, message: 'Too many patients match; type more of the name.' },
+  CLARUS_ERR_DATA_INTEGRITY: { status: 500, message: 'Stored data could not be read safely. The incident was recorded; quote the request id to support.' },
   CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },
   CLARUS_ERR_UNAVAILABLE: { status: 503, message: 'A required service is unavailable.' },
   CLARUS_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The audit log is unavailable, so this action cannot be recorded and was not done. Try again shortly.' },

@@ -20,6 +20,9 @@ export const permissions = [
   'tenant-settings.manage',
   'audit.read',
   'audit.export',
+  'patients.erase',
+  'keys.read',
+  'keys.manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -30,6 +33,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     ...everyone, 'users.read', 'users.manage', 'security-events.read', 'patients.read', 'patients.create', 'patients.update',
     'care-team.read', 'care-team.manage', 'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export',
+    'patients.erase', 'keys.read', 'keys.manage',
   ],
   Radiologist: [...everyone, 'patients.read', 'care-team.read'],
   // Care-team changes by Clinicians also need the tenant setting and their own place on the team.

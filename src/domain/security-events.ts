@@ -28,6 +28,12 @@ export const securityEventKinds = {
   'audit.verification-failed': 'Critical',
   'audit.unavailable': 'High',
   'access.probing': 'Medium',
+  // Policy: encryption/decryption errors are High (a key lost, or data altered at rest).
+  'crypto.decrypt-failed': 'High',
+  'crypto.encrypt-failed': 'High',
+  'keys.rotated': 'Low',
+  'keys.root-rotated': 'Medium',
+  'patient.erased': 'Medium',
 } as const satisfies Record<string, Severity>;
 
 export type SecurityEventKind = keyof typeof securityEventKinds;

@@ -28,8 +28,9 @@ export const careTeamRepository = {
     return rows.map((r) => ({ patientId: r.patient_id, expiresAt: r.expires_at }));
   },
 
-  async addGrant(tx: Tx, g: { tenantId: string; patientId: string; userId: string; reason: string; expiresAt: Date }): Promise<void> {
-    await tx.insertInto('break_glass_grants').values({ tenant_id: g.tenantId, patient_id: g.patientId, user_id: g.userId, reason: g.reason, expires_at: g.expiresAt }).execute();
+  /** The reason arrives sealed under the patient's key (it may name the patient). */
+  async addGrant(tx: Tx, g: { id: string; tenantId: string; patientId: string; userId: string; reasonSealed: Buffer; expiresAt: Date }): Promise<void> {
+    await tx.insertInto('break_glass_grants').values({ id: g.id, tenant_id: g.tenantId, patient_id: g.patientId, user_id: g.userId, reason_enc: g.reasonSealed, expires_at: g.expiresAt }).execute();
   },
 
   async members(tx: Tx, patientId: string, now: Date): Promise<CareTeamMember[]> {

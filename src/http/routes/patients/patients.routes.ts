@@ -22,7 +22,7 @@ export function registerPatientRoutes(root: FastifyInstance, services: Services)
   app.get('/api/patients', { config: { access: read }, schema: { tags, querystring: s.searchCriteria, response: { 200: s.patientListReply } } },
     async (request) => ({ patients: await services.patients.search(principalOf(request), request.query, originOf(request)) }));
 
-  app.post('/api/patients/search', { config: { access: read }, schema: { tags, body: s.searchCriteria, response: { 200: s.patientListReply } } },
+  app.post('/api/patients/search', { config: { access: read }, schema: { tags, body: s.searchBody, response: { 200: s.patientListReply } } },
     async (request) => ({ patients: await services.patients.search(principalOf(request), request.body, originOf(request)) }));
 
   app.get('/api/patients/:id', { config: { access: read }, schema: { tags, params: s.patientParams, response: { 200: s.patientViewReply } } },

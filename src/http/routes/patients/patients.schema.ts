@@ -29,6 +29,9 @@ export const searchCriteria = z.strictObject({
   offset: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 
+/** The body of `POST /search` may also match an exact e-mail or phone (never in a URL: they identify). */
+export const searchBody = searchCriteria.extend({ email: email.optional(), phone: e164Phone.optional() });
+
 export const breakGlassBody = z.strictObject({ reason: plainText(1000).pipe(z.string().min(10)) });
 export const careTeamBody = z.strictObject({ userId: z.uuid(), endsAt: z.iso.datetime({ offset: true }).nullable().optional() });
 
