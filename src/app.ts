@@ -20,6 +20,7 @@ import { registerSystemRoutes } from './http/routes/system/system.routes.ts';
 import { registerUserRoutes } from './http/routes/users/users.routes.ts';
 import { registerPatientRoutes } from './http/routes/patients/patients.routes.ts';
 import { registerAdminRoutes } from './http/routes/admin/admin.routes.ts';
+import { registerKeyRoutes } from './http/routes/admin/keys.routes.ts';
 import { registerAuditRoutes } from './http/routes/audit/audit.routes.ts';
 import { registerRequestAudit } from './http/plugins/request-audit.ts';
 import { registerWebApp } from './http/web/web-app.ts';
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerUserRoutes(app, services);
   registerPatientRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerKeyRoutes(app, services);
   registerAuditRoutes(app, services);
   deps.extraRoutes?.(app);
   await registerWebApp(app, deps.webDistDir ?? resolve(import.meta.dirname, '..', 'web', 'dist'));

@@ -127,7 +127,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     tenantSettings: new TenantSettingsService(ctx),
     audit: new AuditService(ctx, databases.audit, auditLog, auditSigner),
     auditRecorder: audit,
-    keys: new KeyService(databases.unitOfWork, keyring, protection, audit, securityEvents, clock, config.keys.rotationDays),
+    keys: new KeyService(databases.unitOfWork, keyring, protection, audit, securityEvents, clock, config.keys.rotationDays, config.keys.rewrapBatch),
     erasure: new PatientErasureService(ctx, scopes),
     protection,
     probing: new ProbingDetector(securityEvents, clock),
@@ -136,6 +136,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   return {
     config, services, databases, auditLog,
     async close() {
+      await services.keys.idle();
       await auditLog.stop();
       await databases.close();
       keyring.forget();

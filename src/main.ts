@@ -3,6 +3,7 @@ import { registerAdminCommands } from './cli/admin-commands.ts';
 import { serve } from './cli/serve-command.ts';
 import { registerApiKeyCommands } from './cli/apikey-commands.ts';
 import { registerAuditCommands } from './cli/audit-commands.ts';
+import { registerKeyCommands } from './cli/key-commands.ts';
 
 /** Entry point: `clarus serve | init | tenants | users` (OPS-2). */
 const out = (line: string): void => {
@@ -27,6 +28,7 @@ program.command('serve').description('start the server (embedded database unless
 registerAdminCommands(program, out);
 registerApiKeyCommands(program, out);
 registerAuditCommands(program, out);
+registerKeyCommands(program, out);
 
 try {
   await program.parseAsync(process.argv);

@@ -26,6 +26,19 @@ export async function serve(out: (line: string) => void): Promise<void> {
       .finally(() => { verifying = false; });
   }, config.audit.verifyInterval * 1000);
   verification.unref();
+  // KEY-3: finish rotations interrupted by a stop or a crash, then rotate keys that are due; again hourly.
+  let rotating = false;
+  const rotateKeys = (): void => {
+    if (rotating) return;
+    rotating = true;
+    composition.services.keys.runSchedule()
+      .then(({ resumed, rotated }) => { if (resumed + rotated > 0) app.log.info({ resumed, rotated }, 'tenant keys rotated'); })
+      .catch((error: unknown) => app.log.error({ err: error }, 'key rotation could not run'))
+      .finally(() => { rotating = false; });
+  };
+  rotateKeys();
+  const keyRotation = setInterval(rotateKeys, 3600_000);
+  keyRotation.unref();
   // Security events also reach the structured log (ids and classes only), for log-based alerting.
   securityLog = (event) => app.log.warn(event, 'security event');
   let stopping = false;

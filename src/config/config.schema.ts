@@ -53,6 +53,7 @@ export const environmentSchema = z.object({
   CLARUS_PKCS11_PIN: z.string().optional(),
   CLARUS_PKCS11_KEY_LABEL: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'letters, digits, dot, dash, underscore').default('clarus-root'),
   CLARUS_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(90),
+  CLARUS_KEY_REWRAP_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   CLARUS_OBJECTS_DIR: z.string().optional(),
 
   CLARUS_TLS_CERT_FILE: z.string().optional(),

@@ -21,7 +21,7 @@ export interface Config {
   poolMax: number;
   secrets: { jwtKey: string; secretKey: Buffer; auditKey: string };
   /** KEY-2, KEY-3: the root key's provider and the tenant-key rotation period. */
-  keys: { provider: RootKeyConfig; rotationDays: number };
+  keys: { provider: RootKeyConfig; rotationDays: number; rewrapBatch: number };
   /** Where encrypted objects (images, results, exports) live. */
   objectsDir: string;
   audit: { checkpointMs: number; verifyInterval: number };
@@ -146,7 +146,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     database,
     poolMax: env.DATABASE_POOL_MAX,
     secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer, auditKey: auditKey as string },
-    keys: { provider: provider as RootKeyConfig, rotationDays: env.CLARUS_KEY_ROTATION_DAYS },
+    keys: { provider: provider as RootKeyConfig, rotationDays: env.CLARUS_KEY_ROTATION_DAYS, rewrapBatch: env.CLARUS_KEY_REWRAP_BATCH },
     objectsDir: resolve(env.CLARUS_OBJECTS_DIR ?? resolve(dataDir, 'objects')),
     audit: { checkpointMs: env.CLARUS_AUDIT_CHECKPOINT_MS, verifyInterval: env.CLARUS_AUDIT_VERIFY_INTERVAL },
     auth: {

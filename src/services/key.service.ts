@@ -1,4 +1,4 @@
-import type { Keyring } from '../crypto/keys/keyring.ts';
+import { KeyUnwrapError, type Keyring } from '../crypto/keys/keyring.ts';
 import { keyRepository, type TenantKeyRow } from '../data/repositories/key.repository.ts';
 import { tenantRepository } from '../data/repositories/tenant.repository.ts';
 import type { UnitOfWork } from '../data/unit-of-work.ts';
@@ -35,7 +35,6 @@ export interface RotationProgress {
   total: number;
 }
 
-const BATCH = 500;
 const DAY = 86_400_000;
 
 /**
@@ -46,6 +45,8 @@ const DAY = 86_400_000;
  * is its material destroyed. No patient data is re-encrypted.
  */
 export class KeyService {
+  private readonly background = new Set<Promise<void>>();
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly keyring: Keyring,
@@ -54,6 +55,8 @@ export class KeyService {
     private readonly securityEvents: SecurityEventService,
     private readonly clock: () => Date,
     private readonly rotationDays: number,
+    /** Data keys re-wrapped per transaction. */
+    private readonly batchSize = 500,
   ) {}
 
   async status(tenantId: string): Promise<KeyStatus> {
@@ -73,7 +76,7 @@ export class KeyService {
    * Starts a rotation of the tenant's key-encryption key (unless one is under way) and finishes it.
    * Returns the new active version.
    */
-  async rotateTenant(tenantId: string, actor: Actor, origin: RequestOrigin, onProgress?: (p: RotationProgress) => void): Promise<number> {
+  async rotateTenant(tenantId: string, actor: Actor, origin: RequestOrigin, onProgress?: (p: RotationProgress) => void, options: { background?: boolean } = {}): Promise<number> {
     const started = await this.uow.run(tenantId, async (tx) => {
       const active = await this.protection.activeTenantKey(tx, tenantId, 'kek');
       const rows = await keyRepository.tenantKeys(tx, tenantId);
@@ -88,9 +91,37 @@ export class KeyService {
       await this.audit.record(actor, origin, { action: 'key.rotate', outcome: 'success', resourceType: 'tenant-key', resourceId: `kek/${next.version}`, details: { purpose: 'kek', from: active.version, to: next.version } });
       return { version: next.version, fresh: true };
     });
-    await this.finishTenant(tenantId, actor, origin, onProgress);
     if (started.fresh) await this.securityEvents.record({ kind: 'keys.rotated', tenantId, actorId: actor.id, details: { purpose: 'kek', version: started.version }, ...origin });
+    const finishing = this.finishTenant(tenantId, actor, origin, onProgress);
+    if (!options.background) {
+      await finishing;
+      return started.version;
+    }
+    // The web request returns at once; `status()` shows the re-wrapping progress, and a stop or crash
+    // leaves work that the next `runSchedule()` finishes.
+    const tracked = finishing.catch(() => undefined).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
     return started.version;
+  }
+
+  /** Waits for rotations started in the background (at shutdown, and in tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.background]);
+  }
+
+  /**
+   * A data key that does not unwrap stops the rotation (the retiring version must stay while anything
+   * references it) and is a High security event; `status()` shows the rotation as still under way.
+   */
+  private async guarded<T>(tenantId: string, actor: Actor, origin: RequestOrigin, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof KeyUnwrapError) {
+        await this.securityEvents.record({ kind: 'crypto.decrypt-failed', tenantId, actorId: actor.id, details: { failure: error.name, during: 'rotation' }, ...origin });
+      }
+      throw error;
+    }
   }
 
   /** Re-wraps every data key still under a retiring version, then retires that version. */
@@ -101,19 +132,19 @@ export class KeyService {
       let done = 0;
       onProgress?.({ tenantId, done, total });
       for (;;) {
-        const moved = await this.uow.run(tenantId, async (tx) => {
+        const moved = await this.guarded(tenantId, actor, origin, () => this.uow.run(tenantId, async (tx) => {
           const active = await this.protection.activeTenantKey(tx, tenantId, 'kek');
           const oldKek = await this.protection.tenantKey(tx, tenantId, 'kek', old.version);
-          const batch = await keyRepository.patientKeysUnder(tx, tenantId, old.version, BATCH);
+          const batch = await keyRepository.patientKeysUnder(tx, tenantId, old.version, this.batchSize);
           for (const key of batch) {
             const wrapped = this.keyring.rewrapDataKey(oldKek, active.handle, tenantId, key.patientId, key.version, key.wrapped);
             await keyRepository.rewrapPatientKey(tx, { tenantId, patientId: key.patientId, version: key.version, fromKek: old.version, toKek: active.version, wrapped });
           }
           return batch.length;
-        });
+        }));
         done += moved;
         onProgress?.({ tenantId, done: Math.min(done, total), total: Math.max(total, done) });
-        if (moved < BATCH) break;
+        if (moved < this.batchSize) break;
       }
       await this.uow.run(tenantId, async (tx) => {
         // Only a version that nothing references any more loses its material.

@@ -34,6 +34,10 @@ export function registerPatientRoutes(root: FastifyInstance, services: Services)
   app.post('/api/patients/:id/break-glass', { config: { access: { permission: 'patients.break-glass' } }, schema: { tags, params: s.patientParams, body: s.breakGlassBody, response: { 200: s.patientViewReply } } },
     async (request) => services.patients.breakGlass(principalOf(request), request.params.id, request.body.reason, originOf(request)));
 
+  // PRIV-2 crypto-shredding: Administrators only, with a fresh second factor and an explicit confirmation.
+  app.post('/api/patients/:id/erase', { config: { access: { permission: 'patients.erase', stepUp: true } }, schema: { tags, params: s.patientParams, body: s.eraseBody, response: { 200: s.erasedReply } } },
+    async (request) => services.erasure.erase(principalOf(request), request.params.id, originOf(request)));
+
   app.get('/api/patients/:id/care-team', { config: { access: { permission: 'care-team.read' } }, schema: { tags, params: s.patientParams, response: { 200: s.careTeamReply } } },
     async (request) => ({ members: await services.careTeams.list(principalOf(request), request.params.id) }));
 

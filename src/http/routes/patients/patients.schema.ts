@@ -32,6 +32,10 @@ export const searchCriteria = z.strictObject({
 /** The body of `POST /search` may also match an exact e-mail or phone (never in a URL: they identify). */
 export const searchBody = searchCriteria.extend({ email: email.optional(), phone: e164Phone.optional() });
 
+/** Erasure cannot be undone: the caller says so in words. */
+export const eraseBody = z.strictObject({ confirm: z.literal('erase-permanently') });
+export const erasedReply = z.object({ patientId: z.string(), erasedAt: z.date() });
+
 export const breakGlassBody = z.strictObject({ reason: plainText(1000).pipe(z.string().min(10)) });
 export const careTeamBody = z.strictObject({ userId: z.uuid(), endsAt: z.iso.datetime({ offset: true }).nullable().optional() });
 
