@@ -31,6 +31,7 @@ const strongPassword = (): string => randomBytes(12).toString('hex');
 const jwtPem = ed25519Pem();
 const auditPem = ed25519Pem();
 const secretKey = randomBytes(32);
+const rootKey = randomBytes(32);
 
 /** A complete, strong production configuration. */
 function productionEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -40,6 +41,7 @@ function productionEnv(overrides: Record<string, string | undefined> = {}): Node
     CLARUS_JWT_KEY: jwtPem,
     CLARUS_SECRET_KEY: secretKey.toString('base64'),
     CLARUS_AUDIT_SIGNING_KEY: auditPem,
+    CLARUS_ROOT_KEY: rootKey.toString('base64'),
     DATABASE_URL: `postgres://clarus_app:${strongPassword()}@db.internal:5432/clarus?sslmode=verify-full`,
     AUDIT_DATABASE_URL: `postgres://clarus_audit:${strongPassword()}@db.internal:5432/clarus_audit?sslmode=verify-full`,
     CLARUS_PUBLIC_URL: 'https://clarus.example.org',
@@ -113,8 +115,9 @@ describe('development mode', () => {
 
   test('configured secrets are used and nothing is generated', () => {
     const dataDir = freshDir();
-    const config = loadConfig({ NODE_ENV: 'development', CLARUS_DATA_DIR: dataDir, CLARUS_JWT_KEY: jwtPem, CLARUS_SECRET_KEY: secretKey.toString('base64'), CLARUS_AUDIT_SIGNING_KEY: auditPem });
+    const config = loadConfig({ NODE_ENV: 'development', CLARUS_DATA_DIR: dataDir, CLARUS_JWT_KEY: jwtPem, CLARUS_SECRET_KEY: secretKey.toString('base64'), CLARUS_AUDIT_SIGNING_KEY: auditPem, CLARUS_ROOT_KEY: rootKey.toString('base64') });
     assert.equal(config.secrets.jwtKey, jwtPem);
+    assert.deepEqual(config.keys.provider, { kind: 'local', current: rootKey, previous: [] });
     assert.deepEqual(config.secrets.secretKey, secretKey);
     assert.deepEqual(config.notices, []);
     assert.equal(existsSync(join(dataDir, 'secrets')), false);
@@ -181,9 +184,25 @@ describe('production refuses to start', () => {
     assert.equal(problems.length, 2);
   });
 
+  test('when the root key is missing, weak, or an HSM is half configured', () => {
+    assertProblem(problemsOf(productionEnv({ CLARUS_ROOT_KEY: undefined })), /^CLARUS_ROOT_KEY is required in production/);
+    assertProblem(problemsOf(productionEnv({ CLARUS_ROOT_KEY: 'changeme' })), /^CLARUS_ROOT_KEY is a well-known default value/);
+    assertProblem(problemsOf(productionEnv({ CLARUS_ROOT_KEY_PREVIOUS: randomBytes(16).toString('base64') })), /^CLARUS_ROOT_KEY_PREVIOUS must hold at least 256 bits/);
+    const hsm = problemsOf(productionEnv({ CLARUS_ROOT_KEY: undefined, CLARUS_KEY_PROVIDER: 'pkcs11', CLARUS_PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so' }));
+    assertProblem(hsm, /^CLARUS_PKCS11_TOKEN_LABEL is required with CLARUS_KEY_PROVIDER=pkcs11/);
+    assertProblem(hsm, /^CLARUS_PKCS11_PIN is required with CLARUS_KEY_PROVIDER=pkcs11/);
+    assert.equal(hsm.length, 2, 'no root key is needed with an HSM');
+  });
+
+  test('previous root keys are decoded in order for a root-key rotation', () => {
+    const older = [randomBytes(32), randomBytes(32)];
+    const config = loadConfig(productionEnv({ CLARUS_ROOT_KEY_PREVIOUS: older.map((k) => k.toString('base64')).join(',') }));
+    assert.deepEqual(config.keys.provider, { kind: 'local', current: rootKey, previous: older });
+  });
+
   test('when every required variable is missing, naming each one', () => {
     const problems = problemsOf({ NODE_ENV: 'production', CLARUS_DATA_DIR: freshDir() });
-    for (const name of ['CLARUS_JWT_KEY', 'CLARUS_SECRET_KEY', 'DATABASE_URL', 'AUDIT_DATABASE_URL', 'CLARUS_PUBLIC_URL']) {
+    for (const name of ['CLARUS_JWT_KEY', 'CLARUS_SECRET_KEY', 'CLARUS_ROOT_KEY', 'DATABASE_URL', 'AUDIT_DATABASE_URL', 'CLARUS_PUBLIC_URL']) {
       assertProblem(problems, new RegExp(`^${name} is required in production`));
     }
     assertProblem(problems, /CLARUS_TRUST_PROXY/);
