@@ -30,6 +30,9 @@ import { Keyring } from './crypto/keys/keyring.ts';
 import { PatientProtection } from './services/patient-protection.ts';
 import { KeyService } from './services/key.service.ts';
 import { PatientErasureService } from './services/patient-erasure.service.ts';
+import { PatientObjects } from './services/patient-objects.ts';
+import { FileBlobStore } from './storage/file-blob-store.ts';
+import { EncryptedBlobStore } from './storage/encrypted-blob-store.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -50,6 +53,7 @@ export interface Services {
   keys: KeyService;
   erasure: PatientErasureService;
   protection: PatientProtection;
+  objects: PatientObjects;
   probing: ProbingDetector;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
@@ -112,6 +116,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const scopes = new PatientScopeService(ctx);
   const keyring = new Keyring(rootKeys, () => clock().getTime());
   const protection = new PatientProtection(keyring, clock);
+  const blobs = await FileBlobStore.open(config.objectsDir);
+  // Temporary files of writes cut short by a crash (older than a write could take) are swept at start.
+  await blobs.sweepTemporary();
   const services: Services = {
     sessions,
     signIn: new SignInService(ctx, sessions, throttle),
@@ -130,6 +137,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     keys: new KeyService(databases.unitOfWork, keyring, protection, audit, securityEvents, clock, config.keys.rotationDays, config.keys.rewrapBatch),
     erasure: new PatientErasureService(ctx, scopes),
     protection,
+    objects: new PatientObjects(databases.unitOfWork, protection, new EncryptedBlobStore(blobs)),
     probing: new ProbingDetector(securityEvents, clock),
     readiness: () => checkDatabases(databases),
   };
