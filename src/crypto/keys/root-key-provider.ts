@@ -2,7 +2,7 @@
  * The top of the key hierarchy (KEY-2): a root key that wraps each tenant's key-encryption keys and
  * never leaves its provider. Providers: `local` (a base64 key of at least 256 bits from the environment
  * or a file; development and small sites), `pkcs11` (an HSM, where the key is generated inside the token,
- * sensitive and non-extractable). A cloud KMS fits the same interface (docs/encryption.md).
+ * sensitive and non-extractable). A cloud KMS fits the same interface (docs/key-providers.md).
  *
  * Every wrap is bound to a context string (what the wrapped key is for and whose it is) as associated
  * data, so that a wrapped key copied onto another tenant's row does not unwrap.
