@@ -62,3 +62,12 @@ export async function signIn(page: Page, user: SignedInUser): Promise<void> {
   await submitSignIn(page, user.email, strongPassword, () => user.nextCode());
   await page.getByTestId('home').waitFor();
 }
+
+/** Answers the shared step-up dialog (which the app opens on a 403 step-up answer) with `code`. */
+export async function confirmStepUp(page: Page, code: string): Promise<void> {
+  const dialog = page.getByTestId('step-up-dialog');
+  await dialog.waitFor();
+  await dialog.getByTestId('step-up-code').fill(code);
+  await dialog.getByTestId('step-up-submit').click();
+  await dialog.waitFor({ state: 'detached' });
+}

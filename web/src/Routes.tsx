@@ -4,6 +4,7 @@ import { EnrolPage } from './pages/EnrolPage';
 import { HomePage } from './pages/home/HomePage';
 import { MfaPage } from './pages/MfaPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { KeysPage } from './pages/admin/KeysPage';
 import { ServiceAccountsPage } from './pages/admin/ServiceAccountsPage';
 import { AuditPage } from './pages/audit/AuditPage';
 import { DisclosuresPage } from './pages/audit/DisclosuresPage';
@@ -45,6 +46,8 @@ function page(path: string) {
       return <SettingsPage />;
     case paths.adminAudit:
       return <AuditPage />;
+    case paths.adminKeys:
+      return <KeysPage />;
     default: {
       const disclosuresId = disclosuresIdOf(path);
       if (disclosuresId !== null) return <DisclosuresPage key={disclosuresId} patientId={disclosuresId} />;

@@ -29,3 +29,10 @@ export function todayIso(): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
+
+/** The calendar day of an ISO timestamp for people, e.g. "2 May 2026", in their time zone; the raw text if unparsable. */
+export function formatDay(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleDateString(undefined, { dateStyle: 'medium' });
+}

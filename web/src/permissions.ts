@@ -16,12 +16,15 @@ export type Permission =
   | 'service-accounts.manage'
   | 'tenant-settings.manage'
   | 'audit.read'
-  | 'audit.export';
+  | 'audit.export'
+  | 'patients.erase'
+  | 'keys.read'
+  | 'keys.manage';
 
 const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     'users.manage', 'patients.read', 'patients.create', 'patients.update', 'care-team.read', 'care-team.manage',
-    'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export',
+    'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export', 'patients.erase', 'keys.read', 'keys.manage',
   ],
   Radiologist: ['patients.read', 'care-team.read'],
   Clinician: ['patients.read', 'patients.break-glass', 'care-team.read'],

@@ -32,6 +32,20 @@ export function breakGlass(id: string, reason: string): Promise<PatientView> {
   return post<PatientView>(`${one(id)}/break-glass`, { reason });
 }
 
+/** What the server answers once a patient is erased. */
+export interface ErasedPatient {
+  patientId: string;
+  erasedAt: string;
+}
+
+/**
+ * Erases a patient for good by destroying their data key (crypto-shredding); afterwards the patient
+ * answers 404 everywhere (Administrator, step-up). The body carries the server's fixed confirmation.
+ */
+export function erasePatient(id: string): Promise<ErasedPatient> {
+  return post<ErasedPatient>(`${one(id)}/erase`, { confirm: 'erase-permanently' });
+}
+
 /** The current care team of a patient. */
 export async function listCareTeam(id: string): Promise<CareTeamMember[]> {
   return (await get<{ members: CareTeamMember[] }>(`${one(id)}/care-team`)).members;

@@ -14,6 +14,7 @@ export const paths = {
   adminServiceAccounts: '/admin/service-accounts',
   adminSettings: '/admin/settings',
   adminAudit: '/admin/audit',
+  adminKeys: '/admin/keys',
 } as const;
 
 /** The page of one patient. */

@@ -24,6 +24,7 @@ export const roleCards: readonly RoleCard[] = [
       { label: 'Manage patients and care teams', to: paths.patients },
       { label: 'Manage API keys', to: paths.adminServiceAccounts },
       { label: 'Organisation settings', to: paths.adminSettings },
+      { label: 'Rotate encryption keys', to: paths.adminKeys },
       { label: 'Manage AI models' },
       { label: 'Review security events', to: paths.adminUsers },
       { label: 'Review the audit trail' },

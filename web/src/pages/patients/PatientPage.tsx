@@ -9,6 +9,7 @@ import { Link } from '../../router/Link';
 import { disclosuresPath, paths } from '../../router/paths';
 import { AccessBadge, BreakGlassBanner } from './AccessBadge';
 import { CareTeamSection } from './CareTeamSection';
+import { DangerZone } from './DangerZone';
 import { Demographics } from './Demographics';
 import { PatientForm } from './PatientForm';
 import { PatientNotFound } from './PatientNotFound';
@@ -20,8 +21,8 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 /**
  * `/patients/:id`: demographics as far as the user's role shows them, why the user sees the patient,
- * the care team, and (Administrators) editing. A patient out of reach answers 404 like a missing one;
- * Clinicians and Viewers are then offered break-the-glass.
+ * the care team, and (Administrators) editing and, set apart, permanent erasure. A patient out of reach
+ * answers 404 like a missing one; Clinicians and Viewers are then offered break-the-glass.
  */
 export function PatientPage({ id }: { id: string }) {
   const can = useCan();
@@ -109,6 +110,7 @@ export function PatientPage({ id }: { id: string }) {
           <span className="muted"> — who accessed this patient’s data, and when</span>
         </p>
       )}
+      {can('patients.erase') && view.fields === 'full' && <DangerZone patientId={id} mrn={view.patient.mrn} />}
     </AppShell>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { toApiError } from '../../api/errors';
 import type { PatientView } from '../../api/patient-types';
 import { ErrorMessage } from '../../components/ErrorMessage';
@@ -8,6 +8,7 @@ import { AppShell } from '../../layout/AppShell';
 import { useCan } from '../../permissions';
 import { Link } from '../../router/Link';
 import { paths } from '../../router/paths';
+import { clearPatientsNotice, peekPatientsNotice } from './patientsNotice';
 import { describeSearch, PAGE_SIZE, readSearch, runSearch, type SearchMode } from './patientSearch';
 import { PatientsTable } from './PatientsTable';
 
@@ -27,6 +28,14 @@ export function PatientsPage() {
   const [text, setText] = useState('');
   const [results, setResults] = useState<Results | null>(null);
   const { run, pending, error, setError } = useAction();
+  // A message left by the page that sent the user here (an erasure), shown once and focused so that it is read out.
+  const [notice] = useState(peekPatientsNotice);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+
+  useEffect(() => {
+    clearPatientsNotice();
+    noticeRef.current?.focus();
+  }, []);
 
   async function search(term: string): Promise<void> {
     await run(async () => {
@@ -59,6 +68,11 @@ export function PatientsPage() {
           </Link>
         )}
       </div>
+      {notice !== null && (
+        <p ref={noticeRef} className="alert alert-success" role="status" tabIndex={-1} data-testid="patients-notice">
+          {notice}
+        </p>
+      )}
       <section className="panel" aria-labelledby="patients-search-title">
         <h2 id="patients-search-title" className="visually-hidden">
           Search
