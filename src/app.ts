@@ -22,6 +22,7 @@ import { registerPatientRoutes } from './http/routes/patients/patients.routes.ts
 import { registerAdminRoutes } from './http/routes/admin/admin.routes.ts';
 import { registerKeyRoutes } from './http/routes/admin/keys.routes.ts';
 import { registerAuditRoutes } from './http/routes/audit/audit.routes.ts';
+import { registerImageRoutes } from './http/routes/images/images.routes.ts';
 import { registerRequestAudit } from './http/plugins/request-audit.ts';
 import { registerWebApp } from './http/web/web-app.ts';
 
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAdminRoutes(app, services);
   registerKeyRoutes(app, services);
   registerAuditRoutes(app, services);
+  registerImageRoutes(app, services);
   deps.extraRoutes?.(app);
   await registerWebApp(app, deps.webDistDir ?? resolve(import.meta.dirname, '..', 'web', 'dist'));
   return app;

@@ -30,9 +30,13 @@ import { Keyring } from './crypto/keys/keyring.ts';
 import { PatientProtection } from './services/patient-protection.ts';
 import { KeyService } from './services/key.service.ts';
 import { PatientErasureService } from './services/patient-erasure.service.ts';
+import { BackupService } from './services/backup.service.ts';
 import { PatientObjects } from './services/patient-objects.ts';
 import { FileBlobStore } from './storage/file-blob-store.ts';
 import { EncryptedBlobStore } from './storage/encrypted-blob-store.ts';
+import { createScanner } from './ingest/clamd-client.ts';
+import { IngestService } from './services/images/ingest.service.ts';
+import { ImageQueryService } from './services/images/image-query.service.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -52,8 +56,11 @@ export interface Services {
   auditRecorder: AuditRecorder;
   keys: KeyService;
   erasure: PatientErasureService;
+  backup: BackupService;
   protection: PatientProtection;
   objects: PatientObjects;
+  ingest: IngestService;
+  images: ImageQueryService;
   probing: ProbingDetector;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
@@ -119,6 +126,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const blobs = await FileBlobStore.open(config.objectsDir);
   // Temporary files of writes cut short by a crash (older than a write could take) are swept at start.
   await blobs.sweepTemporary();
+  const objects = new PatientObjects(databases.unitOfWork, protection, new EncryptedBlobStore(blobs));
   const services: Services = {
     sessions,
     signIn: new SignInService(ctx, sessions, throttle),
@@ -136,8 +144,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     auditRecorder: audit,
     keys: new KeyService(databases.unitOfWork, keyring, protection, audit, securityEvents, clock, config.keys.rotationDays, config.keys.rewrapBatch),
     erasure: new PatientErasureService(ctx, scopes),
+    backup: new BackupService({ ctx, databases, keyring, protection, auditLog, auditSigner, blobs }),
     protection,
-    objects: new PatientObjects(databases.unitOfWork, protection, new EncryptedBlobStore(blobs)),
+    objects,
+    ingest: new IngestService(ctx, scopes, protection, objects, new EncryptedBlobStore(blobs), config.ingest.clamdUrl ? createScanner(config.ingest.clamdUrl) : null, {
+      maxBytes: config.ingest.maxBytes, allowUnscanned: config.ingest.allowUnscanned, maxImagePixels: 100_000_000,
+      // A .nii.gz is inflated to check its header against its size: at most 512 MiB, 300:1 (bombs).
+      maxInflatedBytes: 512 * 1024 * 1024, maxInflateRatio: 300,
+    }),
+    images: new ImageQueryService(ctx, scopes, protection, objects),
     probing: new ProbingDetector(securityEvents, clock),
     readiness: () => checkDatabases(databases),
   };

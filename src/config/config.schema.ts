@@ -56,6 +56,12 @@ export const environmentSchema = z.object({
   CLARUS_KEY_REWRAP_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   CLARUS_OBJECTS_DIR: z.string().optional(),
 
+  // ING-2, ING-3: upload size limit, and the clamd that scans every file (tcp://host:port or unix:/path).
+  CLARUS_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(4 * 1024 ** 3).default(100 * 1024 * 1024),
+  CLAMD_URL: z.string().regex(/^(tcp:\/\/[^\s/]+:\d{1,5}|unix:\/\S+)$/, 'tcp://host:port or unix:/path/to/clamd.sock').optional(),
+  CLARUS_ALLOW_UNSCANNED: z.stringbool().default(false),
+  CLARUS_ORPHAN_SWEEP_AGE: seconds(900, 0, 7 * 86_400),
+
   CLARUS_TLS_CERT_FILE: z.string().optional(),
   CLARUS_TLS_KEY_FILE: z.string().optional(),
 

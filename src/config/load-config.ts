@@ -22,6 +22,8 @@ export interface Config {
   secrets: { jwtKey: string; secretKey: Buffer; auditKey: string };
   /** KEY-2, KEY-3: the root key's provider and the tenant-key rotation period. */
   keys: { provider: RootKeyConfig; rotationDays: number; rewrapBatch: number };
+  /** Uploads (ING-2, ING-3): size limit, the malware scanner, and the sweep of orphaned objects. */
+  ingest: { maxBytes: number; clamdUrl: string | null; allowUnscanned: boolean; orphanSweepAge: number };
   /** Where encrypted objects (images, results, exports) live. */
   objectsDir: string;
   audit: { checkpointMs: number; verifyInterval: number };
@@ -107,6 +109,13 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   const provider = readKeyProvider(env, rootKeyText, problems);
   if (auditKey && ed25519KeyProblem(auditKey)) problems.push('CLARUS_AUDIT_SIGNING_KEY must be an Ed25519 private key (PEM)');
   if (!production && env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
+  if (production && env.CLARUS_ALLOW_UNSCANNED) problems.push('CLARUS_ALLOW_UNSCANNED is not allowed in production: every upload is scanned (ING-3)');
+  if (production && !env.CLAMD_URL) problems.push('CLAMD_URL is required in production: uploads are scanned by clamd (ING-3)');
+  if (!production && !env.CLAMD_URL) {
+    notices.push(env.CLARUS_ALLOW_UNSCANNED
+      ? 'WARNING: CLARUS_ALLOW_UNSCANNED=true: uploads are NOT scanned for malware (development only)'
+      : 'uploads are refused until CLAMD_URL points at a clamd (or CLARUS_ALLOW_UNSCANNED=true, development only)');
+  }
   if (production && env.CLARUS_PUBLIC_URL && !env.CLARUS_PUBLIC_URL.startsWith('https://')) problems.push('CLARUS_PUBLIC_URL must be an https:// URL in production');
   if (production) {
     for (const name of ['DATABASE_URL', 'DATABASE_READ_URL', 'DATABASE_MIGRATION_URL', 'AUDIT_DATABASE_URL', 'AUDIT_DATABASE_MIGRATION_URL'] as const) {
@@ -147,6 +156,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     poolMax: env.DATABASE_POOL_MAX,
     secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer, auditKey: auditKey as string },
     keys: { provider: provider as RootKeyConfig, rotationDays: env.CLARUS_KEY_ROTATION_DAYS, rewrapBatch: env.CLARUS_KEY_REWRAP_BATCH },
+    ingest: { maxBytes: env.CLARUS_UPLOAD_MAX_BYTES, clamdUrl: env.CLAMD_URL ?? null, allowUnscanned: env.CLARUS_ALLOW_UNSCANNED, orphanSweepAge: env.CLARUS_ORPHAN_SWEEP_AGE },
     objectsDir: resolve(env.CLARUS_OBJECTS_DIR ?? resolve(dataDir, 'objects')),
     audit: { checkpointMs: env.CLARUS_AUDIT_CHECKPOINT_MS, verifyInterval: env.CLARUS_AUDIT_VERIFY_INTERVAL },
     auth: {

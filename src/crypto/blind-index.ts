@@ -2,7 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { revealKey, type KeyHandle } from './keys/key-material.ts';
 
 /** Fields searchable by exact value, each under its own subkey so that indexes cannot be joined. */
-export type ExactIndexField = 'mrn' | 'email' | 'phone';
+export type ExactIndexField = 'mrn' | 'email' | 'phone' | 'uid' | 'accession' | 'study-date' | 'content';
 
 /**
  * How many bytes of each HMAC are kept. The MRN index is unique per tenant, so it keeps 128 bits.
@@ -11,7 +11,12 @@ export type ExactIndexField = 'mrn' | 'email' | 'phone';
  * candidate is decrypted and checked before it is answered (docs/encryption.md says what each
  * index reveals). The idea follows CipherSweet's truncated blind indexes.
  */
-export const indexBytes: Record<ExactIndexField | 'name', number> = { mrn: 16, email: 4, phone: 4, name: 2 };
+export const indexBytes: Record<ExactIndexField | 'name', number> = {
+  mrn: 16, email: 4, phone: 4, name: 2,
+  // Images (issue 6): DICOM UIDs and accession numbers are unique identifiers (PS3.15 Annex E), looked
+  // up exactly; study dates by day (a range becomes a list of days); content keys idempotent uploads.
+  uid: 16, accession: 16, 'study-date': 16, content: 32,
+};
 
 /** Longest name prefix that gets a token; longer search terms use it and are filtered after decryption. */
 export const MAX_NAME_PREFIX = 8;
@@ -30,7 +35,7 @@ export class BlindIndexer {
 
   constructor(key: KeyHandle) {
     const root = revealKey(key);
-    this.subkeys = new Map(['mrn', 'email', 'phone', 'name'].map((field) => [field, Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), `clarus/v1/blind-index/${field}`, 32))]));
+    this.subkeys = new Map(['mrn', 'email', 'phone', 'name', 'uid', 'accession', 'study-date', 'content'].map((field) => [field, Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), `clarus/v1/blind-index/${field}`, 32))]));
   }
 
   private mac(field: ExactIndexField | 'name', value: string): Buffer {

@@ -37,7 +37,7 @@ export interface PatientsTable {
 /** Tenant keys wrapped by a root key (KEY-2); retired versions keep their row without key material. */
 export interface TenantKeysTable {
   tenant_id: string;
-  purpose: 'kek' | 'blind-index' | 'pseudonym';
+  purpose: 'kek' | 'blind-index' | 'pseudonym' | 'quarantine';
   version: number;
   root_key_id: string;
   wrapped_key: Buffer | null;
@@ -102,6 +102,71 @@ export interface ApiKeysTable {
   expires_at: Date;
   revoked_at: Date | null;
   last_used_at: Date | null;
+}
+
+/** Images (issue 6): identifying values sealed under the patient's data key; `_index` are blind indexes. */
+export interface StudiesTable {
+  id: string;
+  tenant_id: string;
+  patient_id: string;
+  study_uid_index: Buffer;
+  study_uid_enc: Buffer;
+  accession_index: Buffer | null;
+  accession_enc: Buffer | null;
+  study_date_index: Buffer | null;
+  study_date_enc: Buffer | null;
+  study_time_enc: Buffer | null;
+  description_enc: Buffer | null;
+  referring_physician_enc: Buffer | null;
+  modalities: string[];
+  created_at: CreatedAt;
+  updated_at: Date;
+}
+
+export interface SeriesTable {
+  id: string;
+  tenant_id: string;
+  study_id: string;
+  series_uid_index: Buffer;
+  series_uid_enc: Buffer;
+  modality: string | null;
+  series_number: number | null;
+  description_enc: Buffer | null;
+  created_at: CreatedAt;
+}
+
+export interface InstancesTable {
+  id: string;
+  tenant_id: string;
+  patient_id: string;
+  study_id: string;
+  series_id: string;
+  sop_uid_index: Buffer;
+  sop_uid_enc: Buffer;
+  sop_class_uid: string | null;
+  transfer_syntax_uid: string | null;
+  kind: 'dicom' | 'nifti' | 'png' | 'jpeg';
+  instance_number: number | null;
+  rows: number | null;
+  columns: number | null;
+  frames: number | null;
+  bits_allocated: number | null;
+  burned_in_annotation: string | null;
+  content_index: Buffer;
+  size: ColumnType<string, number, number>;
+  stored_size: ColumnType<string, number, number>;
+  uploaded_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface QuarantineTable {
+  id: string;
+  tenant_id: string;
+  uploaded_by: string | null;
+  signature: string;
+  size: ColumnType<string, number, number>;
+  source: 'upload' | 'stow' | 'dimse';
+  created_at: CreatedAt;
 }
 
 /** Global e-mail directory (no RLS): sign-in must find the tenant before any tenant is set. */
@@ -228,6 +293,10 @@ export interface Database {
   tenant_keys: TenantKeysTable;
   patient_keys: PatientKeysTable;
   patient_name_index: PatientNameIndexTable;
+  studies: StudiesTable;
+  series: SeriesTable;
+  instances: InstancesTable;
+  quarantine: QuarantineTable;
   care_team: CareTeamTable;
   break_glass_grants: BreakGlassGrantsTable;
   service_accounts: ServiceAccountsTable;

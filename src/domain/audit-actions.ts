@@ -38,6 +38,12 @@ export const auditActions = {
   'key.retire': { failClosed: true },
   'key.root-rotate': { failClosed: true },
   'patient.erase': { failClosed: true },
+  // Issue 6 (AUD-1): uploads, views, downloads and searches of images; quarantined files.
+  'image.upload': { failClosed: true },
+  'image.view': { failClosed: true },
+  'image.download': { failClosed: true },
+  'image.search': { failClosed: true },
+  'image.quarantine': { failClosed: true },
   'backup.create': { failClosed: false },
   'backup.restore': { failClosed: false },
   'security.event': { failClosed: false },

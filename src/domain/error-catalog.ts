@@ -3,7 +3,10 @@
  * stable API: clients and tests match on them. Messages are safe: they never echo input, never
  * reveal whether an account exists, never name internals.
  */
+import { fileErrorCatalog } from './ingest-refusals.ts';
+
 export const errorCatalog = {
+  ...fileErrorCatalog,
   CLARUS_ERR_VALIDATION: { status: 400, message: 'The request is not valid.' },
   CLARUS_ERR_MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
   CLARUS_ERR_BAD_REQUEST: { status: 400, message: 'The request cannot be processed.' },
@@ -26,6 +29,9 @@ export const errorCatalog = {
   CLARUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted.' },
   CLARUS_ERR_AUTH_LOCKED: { status: 429, message: 'Too many failed sign-in attempts. Try again later.' },
   CLARUS_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests. Slow down.' },
+  CLARUS_ERR_PATIENT_UNMATCHED: { status: 422, message: 'The DICOM Patient ID matches no patient of this organisation; choose the patient for this upload.' },
+  CLARUS_ERR_PATIENT_MISMATCH: { status: 422, message: 'The image belongs to another patient than the one chosen.' },
+  CLARUS_ERR_INSTANCE_CONFLICT: { status: 409, message: 'An image with this SOP Instance UID but different content exists.' },
   CLARUS_ERR_SEARCH_TOO_BROAD: { status: 422, message: 'Too many patients match; type more of the name.' },
   CLARUS_ERR_DATA_INTEGRITY: { status: 500, message: 'Stored data could not be read safely. The incident was recorded; quote the request id to support.' },
   CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },

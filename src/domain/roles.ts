@@ -23,6 +23,10 @@ export const permissions = [
   'patients.erase',
   'keys.read',
   'keys.manage',
+  'images.read',
+  'images.upload',
+  'images.metadata',
+  'quarantine.read',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -33,13 +37,14 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     ...everyone, 'users.read', 'users.manage', 'security-events.read', 'patients.read', 'patients.create', 'patients.update',
     'care-team.read', 'care-team.manage', 'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export',
-    'patients.erase', 'keys.read', 'keys.manage',
+    'patients.erase', 'keys.read', 'keys.manage', 'images.read', 'images.upload', 'images.metadata', 'quarantine.read',
   ],
-  Radiologist: [...everyone, 'patients.read', 'care-team.read'],
+  Radiologist: [...everyone, 'patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata'],
   // Care-team changes by Clinicians also need the tenant setting and their own place on the team.
-  Clinician: [...everyone, 'patients.read', 'patients.break-glass', 'care-team.read', 'care-team.manage'],
-  Technician: [...everyone, 'patients.read', 'patients.create'],
-  Viewer: [...everyone, 'patients.read', 'patients.break-glass'],
+  Clinician: [...everyone, 'patients.read', 'patients.break-glass', 'care-team.read', 'care-team.manage', 'images.read'],
+  // Technicians upload, and see only the images they uploaded (src/domain/image-access.ts).
+  Technician: [...everyone, 'patients.read', 'patients.create', 'images.read', 'images.upload'],
+  Viewer: [...everyone, 'patients.read', 'patients.break-glass', 'images.read'],
 };
 
 /** Service accounts act through an API key: they have no session of their own to manage. */

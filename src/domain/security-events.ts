@@ -34,6 +34,10 @@ export const securityEventKinds = {
   'keys.rotated': 'Low',
   'keys.root-rotated': 'Medium',
   'patient.erased': 'Medium',
+  // MON-1: malware is Critical (policy: "data breach" class risk); oversize uploads are suspicious.
+  'ingest.malware': 'Critical',
+  'ingest.oversize': 'Medium',
+  'ingest.refused': 'Low',
 } as const satisfies Record<string, Severity>;
 
 export type SecurityEventKind = keyof typeof securityEventKinds;

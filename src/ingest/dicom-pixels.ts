@@ -5,6 +5,7 @@
  */
 import type { DataSet, Element } from 'dicom-parser';
 import type { DicomReader } from './dicom-reader.ts';
+import { requiresPixelData } from './dicom-sop-classes.ts';
 import type { PixelEncoding } from './dicom-uid.ts';
 import { accept, type IngestResult, refuse } from './ingest-errors.ts';
 
@@ -50,7 +51,7 @@ function samplesPerFrame(rows: number, columns: number, samples: number, photome
 }
 
 /** Checks Pixel Data against the Image Pixel Module and the limits. */
-export function checkPixelData(dataSet: DataSet, reader: DicomReader, encoding: PixelEncoding, limits: PixelLimits): IngestResult<PixelSummary> {
+export function checkPixelData(dataSet: DataSet, reader: DicomReader, sopClassUid: string, encoding: PixelEncoding, limits: PixelLimits): IngestResult<PixelSummary> {
   const rows = reader.uint16('x00280010');
   const columns = reader.uint16('x00280011');
   const bitsAllocated = reader.uint16('x00280100');
@@ -71,6 +72,7 @@ export function checkPixelData(dataSet: DataSet, reader: DicomReader, encoding: 
     // Rows, Columns and Bits Allocated are the Image Pixel Module, whose Pixel Data is Type 1:
     // without it the file most likely lost its tail at an element boundary.
     if (rows !== undefined && columns !== undefined && bitsAllocated !== undefined) return refuse('TRUNCATED', 'image pixel module without pixel data');
+    if (requiresPixelData(sopClassUid)) return refuse('TRUNCATED', 'image SOP class without pixel data');
     return accept(described);
   }
 

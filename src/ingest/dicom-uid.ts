@@ -39,7 +39,5 @@ export function pixelEncodingOf(transferSyntaxUid: string): PixelEncoding | unde
   return undefined;
 }
 
-/** PS3.5 Annex A.5: the data set after the file meta information is raw-deflated (RFC 1951). */
-export const DEFLATED_EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 /** PS3.5 Annex A.1: the only transfer syntax with implicit VR. */
 export const IMPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2';

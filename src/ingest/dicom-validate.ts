@@ -67,6 +67,22 @@ function hasPart10Prefix(bytes: Buffer): boolean {
   return bytes.length >= PART10_PREFIX_END && bytes.toString('latin1', PREAMBLE_BYTES, PART10_PREFIX_END) === 'DICM';
 }
 
+/**
+ * The file meta information must start with group 0002 and, when it opens with (0002,0000) File
+ * Meta Information Group Length (UL, Type 1 in PS3.10 §7.1), lie wholly inside the file: checked
+ * before parsing, so a file cut inside its meta information is TRUNCATED rather than "no transfer
+ * syntax".
+ */
+function checkMetaLength(bytes: Buffer): IngestRefusal | undefined {
+  if (bytes.length < PART10_PREFIX_END + 8) return new IngestRefusal('TRUNCATED', 'file ends inside the file meta information');
+  if (bytes.readUInt16LE(PART10_PREFIX_END) !== 0x0002) return new IngestRefusal('NOT_DICOM_PART10', 'file meta information does not start with group 0002');
+  if (bytes.readUInt16LE(PART10_PREFIX_END + 2) !== 0x0000 || bytes.toString('latin1', PART10_PREFIX_END + 4, PART10_PREFIX_END + 6) !== 'UL') return undefined;
+  if (bytes.length < PART10_PREFIX_END + 12) return new IngestRefusal('TRUNCATED', 'file ends inside the file meta information');
+  const groupLength = bytes.readUInt32LE(PART10_PREFIX_END + 8);
+  if (PART10_PREFIX_END + 12 + groupLength > bytes.length) return new IngestRefusal('TRUNCATED', 'file ends inside the file meta information');
+  return undefined;
+}
+
 /** Maps what dicom-parser throws (strings, Errors, or `{ exception, dataSet }`) to a refusal. */
 function refusalForParseFailure(thrown: unknown): IngestRefusal {
   const inner: unknown = typeof thrown === 'object' && thrown !== null && 'exception' in thrown ? thrown.exception : thrown;
@@ -76,12 +92,14 @@ function refusalForParseFailure(thrown: unknown): IngestRefusal {
   let code: IngestRefusalCode = 'MALFORMED';
   if (/DICM prefix not found|0002,0010/.test(text)) code = 'NOT_DICOM_PART10';
   // Reads past the end, items longer than what is left ("maxPosition"), streams created at the end.
-  else if (/past end of buffer|buffer overrun|maxP ?osition|cannot be greater than or equal to|eof/i.test(text)) code = 'TRUNCATED';
+  else if (/past end of buffer|buffer overrun|maxP ?osition|cannot be greater than or equal to|\beof\b/i.test(text)) code = 'TRUNCATED';
   return new IngestRefusal(code, describeThrown(inner));
 }
 
+type DicomIdentifiers = Pick<DicomSummary, 'transferSyntaxUid' | 'sopClassUid' | 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>;
+
 /** The unique identifiers every stored instance needs, checked for presence, syntax and agreement. */
-function readIdentifiers(reader: Reader): IngestResult<Pick<DicomSummary, 'transferSyntaxUid' | 'sopClassUid' | 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>> {
+function readIdentifiers(reader: Reader): IngestResult<DicomIdentifiers> {
   const transferSyntaxUid = reader.string('x00020010');
   const metaSopInstanceUid = reader.string('x00020003');
   const metaSopClassUid = reader.string('x00020002');
@@ -102,7 +120,7 @@ function readIdentifiers(reader: Reader): IngestResult<Pick<DicomSummary, 'trans
   // PS3.10 §7.1: the media storage SOP instance and class UIDs repeat (0008,0018) and (0008,0016).
   if (metaSopInstanceUid !== ids.sopInstanceUid) return refuse('UID_MISMATCH', '(0002,0003) differs from (0008,0018)');
   if (metaSopClassUid !== undefined && metaSopClassUid !== ids.sopClassUid) return refuse('UID_MISMATCH', '(0002,0002) differs from (0008,0016)');
-  return accept(ids as Pick<DicomSummary, 'transferSyntaxUid' | 'sopClassUid' | 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>);
+  return accept(ids as DicomIdentifiers);
 }
 
 function burnedIn(value: string | undefined): boolean | undefined {
@@ -143,34 +161,53 @@ export function validateDicom(bytes: Buffer, limitsIn: Partial<DicomLimits> = {}
   const limits: DicomLimits = { ...defaultDicomLimits, ...limitsIn };
   // PS3.10 §7.1: preamble, "DICM", then the group 0002 meta information in Explicit VR Little Endian.
   if (!hasPart10Prefix(bytes)) return refuse('NOT_DICOM_PART10', 'no DICM prefix');
-  if (bytes.length < PART10_PREFIX_END + 8) return refuse('TRUNCATED', 'file ends inside the file meta information');
-  if (bytes.readUInt16LE(PART10_PREFIX_END) !== 0x0002) return refuse('NOT_DICOM_PART10', 'file meta information does not start with group 0002');
+  const metaCheck = checkMetaLength(bytes);
+  if (metaCheck !== undefined) return { ok: false, refusal: metaCheck };
 
   const parsed = parse(bytes, limits);
   if (!parsed.ok) return parsed;
-  const dataSet = parsed.value;
-  const reader = new Reader(dataSet);
+  try {
+    return summarize(parsed.value, limits);
+  } catch (thrown) {
+    // A safety net: every read below is bounds-checked first, but a parser string thrown from a
+    // value read must still become a refusal, never escape.
+    return { ok: false, refusal: refusalForParseFailure(thrown) };
+  }
+}
 
-  // (0002,0000) File Meta Information Group Length counts the bytes after its own 12-byte element.
-  const groupLength = reader.uint32('x00020000');
-  if (groupLength !== undefined && PART10_PREFIX_END + 12 + groupLength > bytes.length) return refuse('TRUNCATED', 'file ends inside the file meta information');
+/** The transfer syntax, read only once its element is known to lie inside the data. */
+function transferSyntaxOf(dataSet: DataSet): IngestResult<string> {
+  const element = dataSet.elements.x00020010;
+  if (element === undefined) return refuse('NOT_DICOM_PART10', 'transfer syntax (0002,0010) missing');
+  if (element.dataOffset + element.length > dataSet.byteArray.length) return refuse('TRUNCATED', 'transfer syntax runs past the end of the file');
+  if (element.length > 64) return refuse('INVALID_UID', 'transfer syntax UID longer than 64 characters');
+  const uid = dataSet.string('x00020010');
+  if (uid === undefined || uid === '') return refuse('NOT_DICOM_PART10', 'transfer syntax (0002,0010) empty');
+  if (!isValidUid(uid)) return refuse('INVALID_UID', 'transfer syntax UID is not valid');
+  return accept(uid);
+}
 
+/** Checks structure first (so every later read is inside the data), then identifiers and pixels. */
+function summarize(dataSet: DataSet, limits: DicomLimits): IngestResult<DicomSummary> {
   const warned = refusalForWarnings(dataSet.warnings);
   if (warned !== undefined) return { ok: false, refusal: warned };
 
-  const ids = readIdentifiers(reader);
-  if (!ids.ok) return ids;
-  const encoding = pixelEncodingOf(ids.value.transferSyntaxUid);
+  const transferSyntax = transferSyntaxOf(dataSet);
+  if (!transferSyntax.ok) return transferSyntax;
+  const encoding = pixelEncodingOf(transferSyntax.value);
   if (encoding === undefined) return refuse('UNSUPPORTED_TYPE', 'private transfer syntax');
 
   const structure = checkStructure(dataSet, {
-    implicitVr: ids.value.transferSyntaxUid === IMPLICIT_LITTLE_ENDIAN,
+    implicitVr: transferSyntax.value === IMPLICIT_LITTLE_ENDIAN,
     encapsulatedAllowed: encoding === 'encapsulated',
     maxSequenceDepth: limits.maxSequenceDepth,
   });
   if (structure !== undefined) return { ok: false, refusal: structure };
 
-  const pixels = checkPixelData(dataSet, reader, encoding, limits);
+  const reader = new Reader(dataSet);
+  const ids = readIdentifiers(reader);
+  if (!ids.ok) return ids;
+  const pixels = checkPixelData(dataSet, reader, ids.value.sopClassUid, encoding, limits);
   if (!pixels.ok) return pixels;
 
   return accept({

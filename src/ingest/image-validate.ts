@@ -153,6 +153,13 @@ export interface CleanImage {
 export interface ReencodeOptions extends ImageLimits {
   /** JPEG output quality (default 95); chroma is kept at 4:4:4. PNG output is lossless. */
   jpegQuality: number;
+  /**
+   * sharp's `failOn` (default 'warning', the strictest). With 'error' (or 'truncated') libjpeg only
+   * warns "Corrupt JPEG data: premature end of data segment" for a JPEG whose entropy-coded data
+   * was cut short before an EOI, and the missing rows come out grey: the silent padding ING-4
+   * forbids. 'warning' refuses it; it also refuses JPEGs with stray bytes between markers.
+   */
+  failOn: 'warning' | 'error';
 }
 
 /** PNG output colour space that keeps grey as grey and 16-bit samples as 16-bit (sharp converts to 8-bit sRGB otherwise). */
@@ -165,8 +172,10 @@ function pngColourspace(info: ImageInfo): 'grey16' | 'b-w' | 'rgb16' | 'srgb' {
 /**
  * Checks the structure and dimensions, then decodes and re-encodes with sharp: no `withMetadata()`,
  * so EXIF, XMP, IPTC, ICC profiles and PNG text chunks are all dropped; the EXIF orientation is
- * applied to the pixels first (`autoOrient`) so the image looks as before. `limitInputPixels` and
- * `failOn: 'error'` (which includes truncated data) are the second wall behind the header check.
+ * applied to the pixels first (`autoOrient`) so the image looks as before, and pixels in a colour
+ * profile are converted to sRGB (sharp's default) since the profile itself is dropped.
+ * `limitInputPixels` and `failOn` (see {@link ReencodeOptions}) are the second wall behind the
+ * header check.
  * PNG is re-encoded losslessly (same grey/colour, same 8/16-bit depth; palettes become RGB);
  * JPEG is re-encoded at `jpegQuality`.
  */
@@ -176,7 +185,7 @@ export async function reencodeWithoutMetadata(bytes: Buffer, options: Partial<Re
   if (!inspected.ok) return inspected;
   const info = inspected.value;
   try {
-    const input = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true, sequentialRead: true });
+    const input = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: options.failOn ?? 'warning', autoOrient: true, sequentialRead: true });
     const output = info.format === 'png'
       ? input.toColourspace(pngColourspace(info)).png({ compressionLevel: 6 })
       : input.jpeg({ quality: options.jpegQuality ?? 95, chromaSubsampling: '4:4:4' });

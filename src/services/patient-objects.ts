@@ -40,6 +40,11 @@ export class PatientObjects {
     return this.store.open(this.lookup(tenantId), objectId);
   }
 
+  /** Removes an object that was never indexed (a refused or lost race); true when it existed. */
+  remove(objectId: string): Promise<boolean> {
+    return this.store.delete(objectId);
+  }
+
   readRange(tenantId: string, objectId: string, start: number, endInclusive: number): Promise<Buffer> {
     return this.store.readRange(this.lookup(tenantId), objectId, start, endInclusive);
   }

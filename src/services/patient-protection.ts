@@ -142,7 +142,21 @@ export class PatientProtection {
 
   /** Seals a break-the-glass reason under the patient's key: it may name the patient. */
   sealGrantReason(key: KeyHandle, tenantId: string, grantId: string, reason: string): Buffer {
-    return sealField(key, reason, this.place(tenantId, 'break_glass_grants', grantId, 'reason', 1));
+    return this.sealValue(key, tenantId, 'break_glass_grants', grantId, 'reason', reason);
+  }
+
+  /** Any identifying value of a patient's other records (studies, series, instances), bound to its place. */
+  sealValue(key: KeyHandle, tenantId: string, table: string, rowId: string, field: string, value: string): Buffer {
+    return sealField(key, value, this.place(tenantId, table, rowId, field, 1));
+  }
+
+  openValue(key: KeyHandle, tenantId: string, table: string, rowId: string, field: string, sealed: Buffer): string {
+    return openField(key, sealed, this.place(tenantId, table, rowId, field, 1));
+  }
+
+  /** The tenant's quarantine key (infected uploads are kept sealed for Administrators). */
+  async quarantineKey(tx: Tx, tenantId: string): Promise<KeyHandle> {
+    return (await this.activeTenantKey(tx, tenantId, 'quarantine')).handle;
   }
 }
 

@@ -42,6 +42,7 @@ function productionEnv(overrides: Record<string, string | undefined> = {}): Node
     CLARUS_SECRET_KEY: secretKey.toString('base64'),
     CLARUS_AUDIT_SIGNING_KEY: auditPem,
     CLARUS_ROOT_KEY: rootKey.toString('base64'),
+    CLAMD_URL: 'unix:/run/clamav/clamd.ctl',
     DATABASE_URL: `postgres://clarus_app:${strongPassword()}@db.internal:5432/clarus?sslmode=verify-full`,
     AUDIT_DATABASE_URL: `postgres://clarus_audit:${strongPassword()}@db.internal:5432/clarus_audit?sslmode=verify-full`,
     CLARUS_PUBLIC_URL: 'https://clarus.example.org',
@@ -88,8 +89,9 @@ describe('development mode', () => {
     assert.equal(jwtKeyProblem(config.secrets.jwtKey), undefined, 'the generated key is an Ed25519 private key');
     assert.equal(config.secrets.secretKey.length, 32);
     assert.deepEqual(config.secrets.secretKey, Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64'));
-    assert.equal(config.notices.length, 1);
+    assert.equal(config.notices.length, 2);
     assert.match(config.notices[0] ?? '', /generated local secrets/);
+    assert.match(config.notices[1] ?? '', /uploads are refused until CLAMD_URL/);
     assert.ok((config.notices[0] ?? '').includes(secrets));
     assert.equal(config.database.mode, 'embedded');
     assert.equal(config.dataDir, dataDir);
@@ -115,7 +117,7 @@ describe('development mode', () => {
 
   test('configured secrets are used and nothing is generated', () => {
     const dataDir = freshDir();
-    const config = loadConfig({ NODE_ENV: 'development', CLARUS_DATA_DIR: dataDir, CLARUS_JWT_KEY: jwtPem, CLARUS_SECRET_KEY: secretKey.toString('base64'), CLARUS_AUDIT_SIGNING_KEY: auditPem, CLARUS_ROOT_KEY: rootKey.toString('base64') });
+    const config = loadConfig({ NODE_ENV: 'development', CLARUS_DATA_DIR: dataDir, CLARUS_JWT_KEY: jwtPem, CLARUS_SECRET_KEY: secretKey.toString('base64'), CLARUS_AUDIT_SIGNING_KEY: auditPem, CLARUS_ROOT_KEY: rootKey.toString('base64'), CLAMD_URL: 'tcp://127.0.0.1:3310' });
     assert.equal(config.secrets.jwtKey, jwtPem);
     assert.deepEqual(config.keys.provider, { kind: 'local', current: rootKey, previous: [] });
     assert.deepEqual(config.secrets.secretKey, secretKey);
@@ -182,6 +184,12 @@ describe('production refuses to start', () => {
     assertProblem(problems, /^CLARUS_JWT_KEY is required in production/);
     assertProblem(problems, /^CLARUS_SECRET_KEY is required in production/);
     assert.equal(problems.length, 2);
+  });
+
+  test('without a malware scanner, or with scanning switched off', () => {
+    assertProblem(problemsOf(productionEnv({ CLAMD_URL: undefined })), /^CLAMD_URL is required in production/);
+    assertProblem(problemsOf(productionEnv({ CLARUS_ALLOW_UNSCANNED: 'true' })), /^CLARUS_ALLOW_UNSCANNED is not allowed in production/);
+    assertProblem(problemsOf(productionEnv({ CLAMD_URL: 'http://clamd:3310' })), /^CLAMD_URL: tcp:\/\/host:port or unix:/);
   });
 
   test('when the root key is missing, weak, or an HSM is half configured', () => {

@@ -3,7 +3,7 @@ import { KeyHandle, revealKey } from './key-material.ts';
 import type { RootKeyProvider } from './root-key-provider.ts';
 
 /** Purposes of tenant keys: the key-encryption key that wraps patient keys, and the blind-index key. */
-export type TenantKeyPurpose = 'kek' | 'blind-index' | 'pseudonym';
+export type TenantKeyPurpose = 'kek' | 'blind-index' | 'pseudonym' | 'quarantine';
 
 /** A tenant key as stored: wrapped by a root key. */
 export interface WrappedTenantKey {
@@ -26,6 +26,10 @@ const WRAP_FORMAT = 1;
 
 function tenantContext(tenantId: string, purpose: TenantKeyPurpose, version: number): string {
   return `clarus/v1/tenant-key/${tenantId}/${purpose}/${version}`;
+}
+
+function backupContext(backupId: string): string {
+  return `clarus/v1/backup/${backupId}`;
 }
 
 function dataKeyId(tenantId: string, patientId: string, version: number): string {
@@ -114,6 +118,22 @@ export class Keyring {
       return wrapUnder(newKek, material, id);
     } finally {
       material.fill(0);
+    }
+  }
+
+  /** A fresh random key for one backup archive (docs/encryption.md, "Backups"), and its form wrapped by the current root key. */
+  async createBackupKey(backupId: string): Promise<{ handle: KeyHandle; wrapped: { rootKeyId: string; wrapped: Buffer } }> {
+    const material = randomBytes(32);
+    const wrapped = await this.provider.wrap(material, backupContext(backupId));
+    return { handle: new KeyHandle(`backup/${backupId}`, material), wrapped };
+  }
+
+  /** The key of a backup archive; KeyUnwrapError if the root key is absent or anything was altered. */
+  async openBackupKey(backupId: string, wrapped: { rootKeyId: string; wrapped: Buffer }): Promise<KeyHandle> {
+    try {
+      return new KeyHandle(`backup/${backupId}`, await this.provider.unwrap(wrapped.rootKeyId, wrapped.wrapped, backupContext(backupId)));
+    } catch {
+      throw new KeyUnwrapError(`backup/${backupId}`);
     }
   }
 

@@ -1,0 +1,173 @@
+import type { Readable } from 'node:stream';
+import type { KeyHandle } from '../../crypto/keys/key-material.ts';
+import { imageRepository, type ImageScope, type InstanceRow, type SeriesRow, type StudyRow } from '../../data/repositories/image.repository.ts';
+import { patientRepository } from '../../data/repositories/patient.repository.ts';
+import type { Tx } from '../../data/unit-of-work.ts';
+import { ClarusError } from '../../domain/error-catalog.ts';
+import { imagesLimitedToOwnUploads } from '../../domain/image-access.ts';
+import { isRole } from '../../domain/roles.ts';
+import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
+import type { PatientObjects } from '../patient-objects.ts';
+import type { PatientProtection } from '../patient-protection.ts';
+import type { PatientScopeService } from '../patient-scope.service.ts';
+
+/** A study as the viewer and QIDO-RS see it (decrypted for a caller who may see it). */
+export interface StudyView {
+  id: string;
+  patientId: string;
+  studyInstanceUid: string;
+  accessionNumber: string | null;
+  studyDate: string | null;
+  studyTime: string | null;
+  description: string | null;
+  modalities: string[];
+  series: SeriesView[];
+}
+
+export interface SeriesView {
+  id: string;
+  studyId: string;
+  seriesInstanceUid: string;
+  modality: string | null;
+  seriesNumber: number | null;
+  description: string | null;
+  instances: InstanceView[];
+}
+
+export interface InstanceView {
+  id: string;
+  seriesId: string;
+  studyId: string;
+  patientId: string;
+  sopInstanceUid: string;
+  sopClassUid: string | null;
+  transferSyntaxUid: string | null;
+  kind: InstanceRow['kind'];
+  instanceNumber: number | null;
+  rows: number | null;
+  columns: number | null;
+  frames: number | null;
+  bitsAllocated: number | null;
+  burnedInAnnotation: string | null;
+  size: number;
+  createdAt: Date;
+}
+
+/** Filters of a study search (QIDO-RS matching is built on these; values are matched exactly or by day). */
+export interface StudyFilter {
+  patientId?: string | undefined;
+  studyInstanceUid?: string | undefined;
+  accessionNumber?: string | undefined;
+  /** Inclusive YYYYMMDD days; a range is expanded to its days (at most 3,660). */
+  studyDates?: string[] | undefined;
+  modality?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Reading images (issue 6): studies, series and instances within the caller's reach (the patients
+ * they reach; Technicians only their own uploads), decrypted for them, and instance bytes — every
+ * search, view and download audited before data leaves (AUD-1).
+ */
+export class ImageQueryService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scopes: PatientScopeService,
+    private readonly protection: PatientProtection,
+    private readonly objects: PatientObjects,
+  ) {}
+
+  async scopeOf(tx: Tx, principal: Principal): Promise<ImageScope> {
+    const resolved = await this.scopes.resolve(tx, principal);
+    return { ...resolved.scope, uploadedBy: imagesLimitedToOwnUploads(principal.roles.filter(isRole)) ? principal.userId : null };
+  }
+
+  /** Studies (with series and instances) matching the filter, newest first. */
+  async studies(principal: Principal, filter: StudyFilter, origin: RequestOrigin): Promise<StudyView[]> {
+    const views = await this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const scope = await this.scopeOf(tx, principal);
+      if (filter.patientId && !(await patientRepository.findVisible(tx, scope, filter.patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      const indexer = await this.protection.existingIndexer(tx, principal.tenantId);
+      if (!indexer) return [];
+      const rows = await imageRepository.studies(tx, scope, {
+        patientId: filter.patientId, modality: filter.modality, limit: filter.limit, offset: filter.offset,
+        studyUidIndex: filter.studyInstanceUid ? indexer.exact('uid', filter.studyInstanceUid) : undefined,
+        accessionIndex: filter.accessionNumber ? indexer.exact('accession', filter.accessionNumber) : undefined,
+        dateIndexes: filter.studyDates?.map((day) => indexer.exact('study-date', day)),
+      });
+      return this.assemble(tx, scope, rows);
+    });
+    const entries = views.length > 0
+      ? views.map((v) => ({ action: 'image.search' as const, outcome: 'success' as const, resourceType: 'study', resourceId: v.id, patientId: v.patientId }))
+      : [{ action: 'image.search' as const, outcome: 'success' as const, details: { results: 0 } }];
+    await Promise.all(entries.map((facts) => this.ctx.audit.recordFor(principal, origin, facts)));
+    return views;
+  }
+
+  private async assemble(tx: Tx, scope: ImageScope, studies: StudyRow[]): Promise<StudyView[]> {
+    const keys = new Map<string, KeyHandle>();
+    const keyOf = async (patientId: string) => {
+      let key = keys.get(patientId);
+      if (!key) {
+        key = await this.protection.patientKey(tx, scope.tenantId, patientId, 1);
+        keys.set(patientId, key);
+      }
+      return key;
+    };
+    const series = await imageRepository.seriesOfStudies(tx, scope.tenantId, studies.map((s) => s.id));
+    const instances = await imageRepository.instancesOfSeries(tx, scope, series.map((s) => s.id));
+    const out: StudyView[] = [];
+    for (const study of studies) {
+      const key = await keyOf(study.patient_id);
+      const open = (field: string, sealed: Buffer | null) => (sealed ? this.protection.openValue(key, scope.tenantId, 'studies', study.id, field, sealed) : null);
+      out.push({
+        id: study.id, patientId: study.patient_id, studyInstanceUid: open('studyInstanceUid', study.study_uid_enc) as string,
+        accessionNumber: open('accessionNumber', study.accession_enc), studyDate: open('studyDate', study.study_date_enc),
+        studyTime: open('studyTime', study.study_time_enc), description: open('studyDescription', study.description_enc), modalities: study.modalities,
+        series: series.filter((s) => s.study_id === study.id).map((s) => this.seriesView(key, scope.tenantId, s, instances.filter((i) => i.series_id === s.id)))
+          .filter((s) => s.instances.length > 0),
+      });
+    }
+    return out;
+  }
+
+  private seriesView(key: KeyHandle, tenantId: string, s: SeriesRow, instances: InstanceRow[]): SeriesView {
+    return {
+      id: s.id, studyId: s.study_id, modality: s.modality, seriesNumber: s.series_number,
+      seriesInstanceUid: this.protection.openValue(key, tenantId, 'series', s.id, 'seriesInstanceUid', s.series_uid_enc),
+      description: s.description_enc ? this.protection.openValue(key, tenantId, 'series', s.id, 'seriesDescription', s.description_enc) : null,
+      instances: instances.map((i) => this.instanceView(key, tenantId, i)),
+    };
+  }
+
+  private instanceView(key: KeyHandle, tenantId: string, i: InstanceRow): InstanceView {
+    return {
+      id: i.id, seriesId: i.series_id, studyId: i.study_id, patientId: i.patient_id,
+      sopInstanceUid: this.protection.openValue(key, tenantId, 'instances', i.id, 'sopInstanceUid', i.sop_uid_enc),
+      sopClassUid: i.sop_class_uid, transferSyntaxUid: i.transfer_syntax_uid, kind: i.kind, instanceNumber: i.instance_number,
+      rows: i.rows, columns: i.columns, frames: i.frames, bitsAllocated: i.bits_allocated, burnedInAnnotation: i.burned_in_annotation,
+      size: Number(i.size), createdAt: i.created_at,
+    };
+  }
+
+  /** One instance's description, if the caller reaches it; else the same 404 as a missing one. */
+  async instance(principal: Principal, instanceId: string): Promise<InstanceView> {
+    return this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const scope = await this.scopeOf(tx, principal);
+      const row = await imageRepository.instance(tx, scope, instanceId);
+      if (!row) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      return this.instanceView(await this.protection.patientKey(tx, principal.tenantId, row.patient_id, 1), principal.tenantId, row);
+    });
+  }
+
+  /**
+   * The stored bytes of an instance (DICOM with its preamble zeroed, NIfTI as sent, PNG/JPEG without
+   * metadata). The view or download is recorded, durably, before the stream is returned.
+   */
+  async open(principal: Principal, instanceId: string, purpose: 'view' | 'download', origin: RequestOrigin): Promise<{ instance: InstanceView; stream: Readable }> {
+    const instance = await this.instance(principal, instanceId);
+    await this.ctx.audit.recordFor(principal, origin, { action: purpose === 'view' ? 'image.view' : 'image.download', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: instance.patientId });
+    return { instance, stream: await this.objects.open(principal.tenantId, instanceId) };
+  }
+}

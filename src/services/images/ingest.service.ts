@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { BlindIndexer } from '../../crypto/blind-index.ts';
+import type { KeyHandle } from '../../crypto/keys/key-material.ts';
+import { imageRepository } from '../../data/repositories/image.repository.ts';
+import { patientRepository } from '../../data/repositories/patient.repository.ts';
+import type { Tx } from '../../data/unit-of-work.ts';
+import type { AccessScope } from '../../domain/access-scope.ts';
+import { ClarusError } from '../../domain/error-catalog.ts';
+import type { ClamdScanner } from '../../ingest/clamd-client.ts';
+import { IngestRefusal } from '../../ingest/ingest-errors.ts';
+import type { EncryptedBlobStore } from '../../storage/encrypted-blob-store.ts';
+import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
+import type { PatientObjects } from '../patient-objects.ts';
+import { canonical, type PatientProtection } from '../patient-protection.ts';
+import type { PatientScopeService } from '../patient-scope.service.ts';
+import { readUpload } from './read-upload.ts';
+import { validateUpload, type AcceptedFile, type UploadLimits } from './validate-upload.ts';
+import { describeInstance, type InstanceFacts } from './instance-facts.ts';
+
+export type IngestChannel = 'upload' | 'stow' | 'dimse';
+
+export interface IngestRequest {
+  source: Readable;
+  /** Content-Length, when the client declared one: over the limit answers 413 before reading. */
+  declaredSize: number | null;
+  contentType: string | undefined;
+  /** The patient chosen by the uploader; null lets DICOM be matched by Patient ID ↔ MRN (ING-6). */
+  patientId: string | null;
+  /** Non-DICOM files may join an existing study of the same patient. */
+  studyId?: string | null;
+  channel: IngestChannel;
+}
+
+export interface IngestOutcome {
+  status: 'stored' | 'duplicate';
+  instanceId: string;
+  studyId: string;
+  seriesId: string;
+  patientId: string;
+  kind: AcceptedFile['kind'];
+}
+
+export interface IngestSettings extends UploadLimits {
+  /** Development and tests only: accept files without a malware scan (a warning is printed at start). */
+  allowUnscanned: boolean;
+}
+
+/**
+ * The one pipeline every image takes — web upload, STOW-RS and DIMSE C-STORE (ING-1..7): size limit
+ * while streaming → SHA-256 → clamd INSTREAM in the same pass → type from the bytes → hardened
+ * validation → patient match → encrypted object → index, audit entry in one transaction. Any refusal
+ * leaves nothing; a crash between object and index leaves an orphan object that the sweep removes.
+ */
+export class IngestService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly scopes: PatientScopeService,
+    private readonly protection: PatientProtection,
+    private readonly objects: PatientObjects,
+    private readonly quarantineStore: EncryptedBlobStore,
+    private readonly scanner: ClamdScanner | null,
+    private readonly settings: IngestSettings,
+  ) {}
+
+  async ingest(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome> {
+    try {
+      if (request.declaredSize !== null && request.declaredSize > this.settings.maxBytes) throw new IngestRefusal('TOO_LARGE', 'declared size over the limit');
+      if (!this.scanner && !this.settings.allowUnscanned) throw new IngestRefusal('SCANNER_UNAVAILABLE', 'no CLAMD_URL');
+      const upload = await readUpload(request.source, this.settings.maxBytes, this.scanner);
+      if (upload.verdict && !upload.verdict.clean) {
+        await this.quarantine(principal, upload.bytes, upload.verdict.signature, request.channel, origin);
+        throw new IngestRefusal('INFECTED');
+      }
+      const file = await validateUpload(upload.bytes, request.contentType, this.settings);
+      return await this.store(principal, request, file, upload.sha256, origin);
+    } catch (error) {
+      // The body is not read further; the HTTP layer closes the connection after answering.
+      request.source.pause();
+      if (!(error instanceof IngestRefusal)) throw error;
+      if (error.code === 'TOO_LARGE') {
+        await this.ctx.securityEvents.record({ kind: 'ingest.oversize', tenantId: principal.tenantId, actorId: principal.userId, details: { channel: request.channel }, ...origin });
+      } else if (error.code !== 'INFECTED' && error.code !== 'SCANNER_UNAVAILABLE') {
+        await this.ctx.securityEvents.record({ kind: 'ingest.refused', tenantId: principal.tenantId, actorId: principal.userId, details: { channel: request.channel, code: error.code }, ...origin });
+      }
+      throw new ClarusError(`CLARUS_ERR_FILE_${error.code}`);
+    }
+  }
+
+  /** ING-3: the infected file is kept sealed under the tenant's quarantine key, for Administrators. */
+  private async quarantine(principal: Principal, bytes: Buffer, signature: string, channel: IngestChannel, origin: RequestOrigin): Promise<void> {
+    const id = randomUUID();
+    const key = await this.ctx.uow.run(principal.tenantId, (tx) => this.protection.quarantineKey(tx, principal.tenantId));
+    await this.quarantineStore.put(key, id, Readable.from([bytes]));
+    await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      await imageRepository.insertQuarantine(tx, { id, tenantId: principal.tenantId, uploadedBy: principal.userId, signature: signature.slice(0, 200), size: bytes.length, source: channel });
+      await this.ctx.audit.recordFor(principal, origin, { action: 'image.quarantine', outcome: 'denied', resourceType: 'quarantine', resourceId: id, details: { channel, size: bytes.length } });
+    });
+    await this.ctx.securityEvents.record({ kind: 'ingest.malware', tenantId: principal.tenantId, actorId: principal.userId, subjectId: id, details: { channel, signature: signature.slice(0, 100) }, ...origin });
+  }
+
+  private async store(principal: Principal, request: IngestRequest, file: AcceptedFile, sha256: string, origin: RequestOrigin): Promise<IngestOutcome> {
+    const { tenantId } = principal;
+    const facts = describeInstance(file);
+    // Where it goes, and whether it is already here: read-only checks first, so a duplicate costs no write.
+    const plan = await this.ctx.uow.read(tenantId, async (tx) => {
+      const resolved = await this.scopes.resolve(tx, principal);
+      const indexer = await this.protection.indexer(tx, tenantId).catch(() => undefined);
+      if (!indexer) throw new ClarusError(request.patientId ? 'CLARUS_ERR_NOT_FOUND' : 'CLARUS_ERR_PATIENT_UNMATCHED');
+      const patientId = await this.resolvePatient(tx, resolved.scope, indexer, request, facts);
+      const existing = await imageRepository.instanceByUid(tx, tenantId, indexer.exact('uid', facts.sopInstanceUid));
+      return { patientId, existing, contentIndex: indexer.exact('content', sha256) };
+    });
+    if (plan.existing) return this.duplicate(principal, plan.existing, plan.contentIndex, file.kind, origin);
+    const instanceId = randomUUID();
+    await this.objects.put(tenantId, plan.patientId, instanceId, Readable.from([file.bytes]));
+    try {
+      const indexed = await this.ctx.uow.run(tenantId, async (tx) => {
+        const key = await this.protection.patientKey(tx, tenantId, plan.patientId, 1);
+        const indexer = await this.protection.indexer(tx, tenantId);
+        const where = await this.placeInStudy(tx, key, indexer, tenantId, plan.patientId, facts, request.studyId ?? null);
+        const inserted = await imageRepository.insertInstance(tx, {
+          id: instanceId, tenant_id: tenantId, patient_id: plan.patientId, study_id: where.studyId, series_id: where.seriesId,
+          sop_uid_index: indexer.exact('uid', facts.sopInstanceUid),
+          sop_uid_enc: this.protection.sealValue(key, tenantId, 'instances', instanceId, 'sopInstanceUid', facts.sopInstanceUid),
+          sop_class_uid: facts.sopClassUid, transfer_syntax_uid: facts.transferSyntaxUid, kind: file.kind,
+          instance_number: facts.instanceNumber, rows: facts.rows, columns: facts.columns, frames: facts.frames, bits_allocated: facts.bitsAllocated,
+          burned_in_annotation: facts.burnedInAnnotation, content_index: plan.contentIndex, size: file.bytes.length,
+          stored_size: file.bytes.length, uploaded_by: principal.userId,
+        });
+        if (!inserted) return undefined;
+        // Inside the transaction (AUD-1, fail-closed): no acknowledged upload without its record.
+        await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: file.bytes.length } });
+        return where;
+      });
+      if (!indexed) {
+        // A concurrent upload of the same SOP Instance UID won: ours is a duplicate or a conflict.
+        await this.objects.remove(instanceId);
+        const existing = await this.ctx.uow.read(tenantId, async (tx) => imageRepository.instanceByUid(tx, tenantId, (await this.protection.indexer(tx, tenantId)).exact('uid', facts.sopInstanceUid)));
+        if (!existing) throw new ClarusError('CLARUS_ERR_CONFLICT');
+        return this.duplicate(principal, existing, plan.contentIndex, file.kind, origin);
+      }
+      return { status: 'stored', instanceId, studyId: indexed.studyId, seriesId: indexed.seriesId, patientId: plan.patientId, kind: file.kind };
+    } catch (error) {
+      await this.objects.remove(instanceId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** ING-6: the same SOP Instance UID with the same bytes is idempotent; with other bytes, a 409. */
+  private async duplicate(principal: Principal, existing: { id: string; study_id: string; series_id: string; patient_id: string; content_index: Buffer }, contentIndex: Buffer, kind: AcceptedFile['kind'], origin: RequestOrigin): Promise<IngestOutcome> {
+    if (!existing.content_index.equals(contentIndex)) throw new ClarusError('CLARUS_ERR_INSTANCE_CONFLICT');
+    await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: existing.id, patientId: existing.patient_id, details: { duplicate: true } });
+    return { status: 'duplicate', instanceId: existing.id, studyId: existing.study_id, seriesId: existing.series_id, patientId: existing.patient_id, kind };
+  }
+
+  /**
+   * The chosen patient must be in the uploader's reach; a DICOM Patient ID that is another patient's
+   * MRN is refused (a misfiled image is a patient-safety risk). Without a choice, the Patient ID must
+   * match an MRN of the tenant within reach.
+   */
+  private async resolvePatient(tx: Tx, scope: AccessScope, indexer: BlindIndexer, request: IngestRequest, facts: InstanceFacts): Promise<string> {
+    let matched: string | undefined;
+    if (facts.patientId) {
+      const [candidate] = await patientRepository.byIndex(tx, scope, { mrn: indexer.exact('mrn', canonical.mrn(facts.patientId)) }, 2);
+      if (candidate) {
+        const record = await this.protection.openStored(tx, scope.tenantId, candidate);
+        if (record.mrn === facts.patientId) matched = record.id;
+      }
+    }
+    const study = await imageRepository.studyByUid(tx, scope.tenantId, indexer.exact('uid', facts.studyInstanceUid));
+    if (request.patientId) {
+      if (!(await patientRepository.findVisible(tx, scope, request.patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      if ((matched && matched !== request.patientId) || (study && study.patient_id !== request.patientId)) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+      return request.patientId;
+    }
+    if (study && matched && study.patient_id !== matched) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+    if (!matched) throw new ClarusError('CLARUS_ERR_PATIENT_UNMATCHED');
+    return matched;
+  }
+
+  /** Finds or creates the study and the series of an instance, sealing their identifying values. */
+  private async placeInStudy(tx: Tx, key: KeyHandle, indexer: BlindIndexer, tenantId: string, patientId: string, facts: InstanceFacts, chosenStudy: string | null): Promise<{ studyId: string; seriesId: string }> {
+    const now = this.ctx.clock();
+    let study = chosenStudy && facts.generatedUids
+      ? await tx.selectFrom('studies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', chosenStudy).where('patient_id', '=', patientId).executeTakeFirst()
+      : await imageRepository.studyByUid(tx, tenantId, indexer.exact('uid', facts.studyInstanceUid));
+    if (chosenStudy && facts.generatedUids && !study) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+    if (!study) {
+      const id = randomUUID();
+      const seal = (field: string, value: string | undefined) => (value ? this.protection.sealValue(key, tenantId, 'studies', id, field, value) : null);
+      await imageRepository.insertStudy(tx, {
+        id, tenant_id: tenantId, patient_id: patientId,
+        study_uid_index: indexer.exact('uid', facts.studyInstanceUid), study_uid_enc: seal('studyInstanceUid', facts.studyInstanceUid) as Buffer,
+        accession_index: facts.accessionNumber ? indexer.exact('accession', facts.accessionNumber) : null, accession_enc: seal('accessionNumber', facts.accessionNumber),
+        study_date_index: facts.studyDate ? indexer.exact('study-date', facts.studyDate) : null, study_date_enc: seal('studyDate', facts.studyDate),
+        study_time_enc: seal('studyTime', facts.studyTime), description_enc: seal('studyDescription', facts.studyDescription),
+        referring_physician_enc: null, modalities: facts.modality ? [facts.modality] : [], updated_at: now,
+      });
+      study = await imageRepository.studyByUid(tx, tenantId, indexer.exact('uid', facts.studyInstanceUid));
+    } else if (study.patient_id !== patientId) {
+      throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+    }
+    const studyId = (study as { id: string }).id;
+    if (facts.modality) await imageRepository.addModality(tx, tenantId, studyId, facts.modality, now);
+    const seriesIndex = indexer.exact('uid', facts.seriesInstanceUid);
+    const series = await imageRepository.seriesByUid(tx, tenantId, seriesIndex);
+    if (series) {
+      if (series.study_id !== studyId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+      return { studyId, seriesId: series.id };
+    }
+    const seriesId = randomUUID();
+    await imageRepository.insertSeries(tx, {
+      id: seriesId, tenant_id: tenantId, study_id: studyId, series_uid_index: seriesIndex,
+      series_uid_enc: this.protection.sealValue(key, tenantId, 'series', seriesId, 'seriesInstanceUid', facts.seriesInstanceUid),
+      modality: facts.modality ?? null, series_number: facts.seriesNumber,
+      description_enc: facts.seriesDescription ? this.protection.sealValue(key, tenantId, 'series', seriesId, 'seriesDescription', facts.seriesDescription) : null,
+    });
+    return { studyId, seriesId };
+  }
+}
