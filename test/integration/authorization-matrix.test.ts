@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { RouteInfo } from '../../src/http/plugins/route-guard.ts';
 import { reaches, resolvePatientReach } from '../../src/domain/patient-access.ts';
+import { imagesLimitedToOwnUploads } from '../../src/domain/image-access.ts';
 import { permissionsOf, roles, servicePermissionsOf, type Role } from '../../src/domain/roles.ts';
 import { TestClient } from '../helpers/http-client.ts';
 import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
 import { assignToCareTeam, createPatient } from '../helpers/patients.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
+import sharp from 'sharp';
 
 /**
  * The authorization matrix (DEV-2, issue 3): every registered route × every kind of caller × an
@@ -29,6 +31,8 @@ let system: TestSystem;
 const callers: Caller[] = [];
 let assignedPatient = '';
 let unassignedPatient = '';
+/** An image of each patient, uploaded by the Administrator: instance routes are patient routes too. */
+const instanceOf = new Map<string, string>();
 
 function userCaller(name: string, user: SignedInUser, held: Role[], assigned: string[], kind: 'user' | 'foreign' = 'user'): Caller {
   return {
@@ -46,18 +50,26 @@ function keyCaller(name: string, key: string, role: Role, restriction: string[] 
     name, kind: 'service', roles: [role], assigned: restriction ?? [], restriction,
     async call(method, url, body) {
       const reply = await system.app.inject({ method: method as 'GET', url, headers: { 'x-api-key': key }, ...(body === undefined ? {} : { payload: body as object }) });
-      return { status: reply.statusCode, code: String((JSON.parse(reply.body || '{}') as { code?: string }).code ?? '') };
+      const json = (reply.headers['content-type'] ?? '').toString().includes('json');
+      return { status: reply.statusCode, code: json ? String((JSON.parse(reply.body || '{}') as { code?: string }).code ?? '') : '' };
     },
   };
 }
 
 before(async () => {
-  system = await startTestSystem({ env: { CLARUS_STEP_UP_WINDOW: '60' } });
+  // No clamd here: this file checks authorization, and uploads of a test image need no scan.
+  system = await startTestSystem({ env: { CLARUS_STEP_UP_WINDOW: '60', CLARUS_ALLOW_UNSCANNED: 'true' } });
   const admin = await newTenantWithAdmin(system);
   const users = new Map<Role, SignedInUser>([['Administrator', admin]]);
   for (const role of roles.filter((r) => r !== 'Administrator')) users.set(role, await addUser(system, admin, [role]));
   assignedPatient = await createPatient(admin);
   unassignedPatient = await createPatient(admin);
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000000' } }).png().toBuffer();
+  for (const patient of [assignedPatient, unassignedPatient]) {
+    const uploaded = await admin.client.request('POST', `/api/patients/${patient}/images`, png, { 'content-type': 'image/png' });
+    assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
+    instanceOf.set(patient, uploaded.body.instanceId as string);
+  }
   for (const role of ['Clinician', 'Viewer'] as const) await assignToCareTeam(admin, assignedPatient, (users.get(role) as SignedInUser).userId);
   for (const [role, user] of users) callers.push(userCaller(role, user, [role], role === 'Clinician' || role === 'Viewer' ? [assignedPatient] : []));
   const anonymous = new TestClient(system.app);
@@ -93,6 +105,8 @@ function expected(route: RouteInfo, caller: Caller, patient: string | undefined)
   if (caller.kind === 'foreign') return 'not-found';
   const reach = resolvePatientReach(caller.roles, caller.assigned, caller.restriction);
   if (!reaches(reach.full, patient) && !reaches(reach.minimal, patient)) return 'not-found';
+  // Technicians see only images they uploaded (src/domain/image-access.ts); these were the Administrator's.
+  if (route.url.includes(':instanceId') && imagesLimitedToOwnUploads(caller.roles)) return 'not-found';
   if (route.access.permission === 'care-team.manage' && !caller.roles.includes('Administrator')) return 'forbidden';
   return 'allowed';
 }
@@ -112,9 +126,9 @@ test('every route × every caller × assigned and unassigned patients answers as
   const rows: string[] = [];
   let checked = 0;
   for (const route of routes) {
-    const patientRoute = route.url.startsWith('/api/patients/:id');
+    const patientRoute = route.url.startsWith('/api/patients/:id') || route.url.includes(':instanceId');
     for (const patient of patientRoute ? [assignedPatient, unassignedPatient] : [undefined]) {
-      const url = route.url.replace(':id', patient ?? randomUUID()).replace(/:[a-zA-Z]+/g, () => randomUUID());
+      const url = route.url.replace(':id', patient ?? randomUUID()).replace(':instanceId', instanceOf.get(patient ?? '') ?? randomUUID()).replace(/:[a-zA-Z]+/g, () => randomUUID());
       for (const caller of callers) {
         const want = expected(route, caller, patient);
         const reply = await caller.call(route.method, url, route.method === 'GET' || route.method === 'DELETE' ? undefined : {});
