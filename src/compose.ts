@@ -37,6 +37,7 @@ import { EncryptedBlobStore } from './storage/encrypted-blob-store.ts';
 import { createScanner } from './ingest/clamd-client.ts';
 import { IngestService } from './services/images/ingest.service.ts';
 import { ImageQueryService } from './services/images/image-query.service.ts';
+import { ObjectJanitor } from './services/images/object-janitor.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -61,6 +62,7 @@ export interface Services {
   objects: PatientObjects;
   ingest: IngestService;
   images: ImageQueryService;
+  janitor: ObjectJanitor;
   probing: ProbingDetector;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
@@ -153,6 +155,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       maxInflatedBytes: 512 * 1024 * 1024, maxInflateRatio: 300,
     }),
     images: new ImageQueryService(ctx, scopes, protection, objects),
+    janitor: new ObjectJanitor(databases.unitOfWork, objects, clock),
     probing: new ProbingDetector(securityEvents, clock),
     readiness: () => checkDatabases(databases),
   };

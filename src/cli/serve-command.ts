@@ -13,6 +13,9 @@ export async function serve(out: (line: string) => void): Promise<void> {
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
   let securityLog: (event: object) => void = () => undefined;
   const composition = await compose(config, { log: debug ? (m) => out(m) : () => undefined, securityLog: (event) => securityLog(event) });
+  // ING-7: objects of uploads that a crash cut short are removed before anything else is accepted.
+  const orphans = await composition.services.janitor.sweep(config.ingest.orphanSweepAge);
+  if (orphans > 0) out(`removed ${orphans} object(s) of uploads that did not complete`);
   const app = await buildApp({ config, services: composition.services });
   // AUD-2: signed checkpoints every second (or 1,000 entries), and a scheduled full verification
   // whose failure is a Critical security event.

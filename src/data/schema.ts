@@ -159,6 +159,13 @@ export interface InstancesTable {
   created_at: CreatedAt;
 }
 
+/** Objects being written (ING-7): global, ids only, so that the start-up sweep sees every tenant's. */
+export interface PendingObjectsTable {
+  id: string;
+  tenant_id: string;
+  created_at: CreatedAt;
+}
+
 export interface QuarantineTable {
   id: string;
   tenant_id: string;
@@ -170,6 +177,22 @@ export interface QuarantineTable {
 }
 
 /** Global e-mail directory (no RLS): sign-in must find the tenant before any tenant is set. */
+/** DIMSE peers (0005): the global AE-title directory, and the tenant's peers under RLS. */
+export interface DimsePeerDirectoryTable {
+  ae_title: string;
+  tenant_id: string;
+}
+
+export interface DimsePeersTable {
+  id: string;
+  tenant_id: string;
+  ae_title: string;
+  service_account_id: string;
+  hosts: string[] | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
 export interface UserDirectoryTable {
   email: string;
   tenant_id: string;
@@ -280,6 +303,8 @@ export interface SecurityEventsTable {
 export interface Database {
   tenants: TenantsTable;
   user_directory: UserDirectoryTable;
+  dimse_peer_directory: DimsePeerDirectoryTable;
+  dimse_peers: DimsePeersTable;
   users: UsersTable;
   invitations: InvitationsTable;
   sessions: SessionsTable;
@@ -297,6 +322,7 @@ export interface Database {
   series: SeriesTable;
   instances: InstancesTable;
   quarantine: QuarantineTable;
+  pending_objects: PendingObjectsTable;
   care_team: CareTeamTable;
   break_glass_grants: BreakGlassGrantsTable;
   service_accounts: ServiceAccountsTable;

@@ -3,6 +3,7 @@ import * as foundation from './main/0001-foundation.ts';
 import * as patientsAndAccess from './main/0002-patients-and-access.ts';
 import * as encryptionAtRest from './main/0003-encryption-at-rest.ts';
 import * as images from './main/0004-images.ts';
+import * as dimsePeers from './main/0005-dimse-peers.ts';
 import * as auditPlumbing from './audit/0001-audit-plumbing.ts';
 import * as auditLog from './audit/0002-audit-log.ts';
 
@@ -14,5 +15,5 @@ class StaticMigrations implements MigrationProvider {
   }
 }
 
-export const mainMigrations = new StaticMigrations({ '0001-foundation': foundation, '0002-patients-and-access': patientsAndAccess, '0003-encryption-at-rest': encryptionAtRest, '0004-images': images });
+export const mainMigrations = new StaticMigrations({ '0001-foundation': foundation, '0002-patients-and-access': patientsAndAccess, '0003-encryption-at-rest': encryptionAtRest, '0004-images': images, '0005-dimse-peers': dimsePeers });
 export const auditMigrations = new StaticMigrations({ '0001-audit-plumbing': auditPlumbing, '0002-audit-log': auditLog });

@@ -4,6 +4,7 @@ import type { BlindIndexer } from '../../crypto/blind-index.ts';
 import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import { imageRepository } from '../../data/repositories/image.repository.ts';
 import { patientRepository } from '../../data/repositories/patient.repository.ts';
+import { pendingObjectRepository } from '../../data/repositories/pending-object.repository.ts';
 import type { Tx } from '../../data/unit-of-work.ts';
 import type { AccessScope } from '../../domain/access-scope.ts';
 import { ClarusError } from '../../domain/error-catalog.ts';
@@ -90,9 +91,13 @@ export class IngestService {
   /** ING-3: the infected file is kept sealed under the tenant's quarantine key, for Administrators. */
   private async quarantine(principal: Principal, bytes: Buffer, signature: string, channel: IngestChannel, origin: RequestOrigin): Promise<void> {
     const id = randomUUID();
-    const key = await this.ctx.uow.run(principal.tenantId, (tx) => this.protection.quarantineKey(tx, principal.tenantId));
+    const key = await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      await pendingObjectRepository.announce(tx, id, principal.tenantId, this.ctx.clock());
+      return this.protection.quarantineKey(tx, principal.tenantId);
+    });
     await this.quarantineStore.put(key, id, Readable.from([bytes]));
     await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      await pendingObjectRepository.settle(tx, id);
       await imageRepository.insertQuarantine(tx, { id, tenantId: principal.tenantId, uploadedBy: principal.userId, signature: signature.slice(0, 200), size: bytes.length, source: channel });
       await this.ctx.audit.recordFor(principal, origin, { action: 'image.quarantine', outcome: 'denied', resourceType: 'quarantine', resourceId: id, details: { channel, size: bytes.length } });
     });
@@ -113,9 +118,12 @@ export class IngestService {
     });
     if (plan.existing) return this.duplicate(principal, plan.existing, plan.contentIndex, file.kind, origin);
     const instanceId = randomUUID();
-    await this.objects.put(tenantId, plan.patientId, instanceId, Readable.from([file.bytes]));
+    // ING-7: announced first, so that a crash before the index commits leaves a row for the sweep.
+    await this.ctx.uow.run(tenantId, (tx) => pendingObjectRepository.announce(tx, instanceId, tenantId, this.ctx.clock()));
     try {
+      await this.objects.put(tenantId, plan.patientId, instanceId, Readable.from([file.bytes]));
       const indexed = await this.ctx.uow.run(tenantId, async (tx) => {
+        await pendingObjectRepository.settle(tx, instanceId);
         const key = await this.protection.patientKey(tx, tenantId, plan.patientId, 1);
         const indexer = await this.protection.indexer(tx, tenantId);
         const where = await this.placeInStudy(tx, key, indexer, tenantId, plan.patientId, facts, request.studyId ?? null);
@@ -135,16 +143,22 @@ export class IngestService {
       });
       if (!indexed) {
         // A concurrent upload of the same SOP Instance UID won: ours is a duplicate or a conflict.
-        await this.objects.remove(instanceId);
+        await this.discard(tenantId, instanceId);
         const existing = await this.ctx.uow.read(tenantId, async (tx) => imageRepository.instanceByUid(tx, tenantId, (await this.protection.indexer(tx, tenantId)).exact('uid', facts.sopInstanceUid)));
         if (!existing) throw new ClarusError('CLARUS_ERR_CONFLICT');
         return this.duplicate(principal, existing, plan.contentIndex, file.kind, origin);
       }
       return { status: 'stored', instanceId, studyId: indexed.studyId, seriesId: indexed.seriesId, patientId: plan.patientId, kind: file.kind };
     } catch (error) {
-      await this.objects.remove(instanceId).catch(() => undefined);
+      await this.discard(tenantId, instanceId).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Removes an object that will not be indexed, then its announcement. */
+  private async discard(tenantId: string, objectId: string): Promise<void> {
+    await this.objects.remove(objectId);
+    await this.ctx.uow.run(tenantId, (tx) => pendingObjectRepository.settle(tx, objectId));
   }
 
   /** ING-6: the same SOP Instance UID with the same bytes is idempotent; with other bytes, a 409. */

@@ -78,6 +78,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table tenant_keys drop constraint tenant_keys_purpose_check;
     alter table tenant_keys add constraint tenant_keys_purpose_check check (purpose in ('kek','blind-index','pseudonym','quarantine'));
 
+    -- ING-7: an object is announced here before it is written and forgotten in the transaction that
+    -- indexes it, so a crash in between leaves a row that the start-up sweep resolves (ids only, no PHI).
+    create table pending_objects (
+      id uuid primary key,
+      tenant_id uuid not null references tenants(id),
+      created_at timestamptz not null default now()
+    );
+
     -- ING-3: infected uploads, sealed under the tenant's quarantine key; Administrators see them.
     create table quarantine (
       id uuid primary key,
