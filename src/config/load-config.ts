@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { environmentSchema, type Environment } from './config.schema.ts';
 import { resolveSecretFiles } from './secret-sources.ts';
@@ -38,6 +38,8 @@ export interface Config {
     lockout: number;
   };
   http: { rateLimitPerMinute: number; bodyLimit: number; tls?: { cert: Buffer; key: Buffer } };
+  /** DCM-2: the DIMSE listener; `port` null means off. With `tls.ca`, peers must present a certificate it signed. */
+  dimse: { port: number | null; host: string; aeTitle: string; maxAssociations: number; tls?: { cert: Buffer; key: Buffer; ca?: Buffer } };
   bootstrap: { tenant: string; adminEmail: string };
   /** Things the operator should be told at start (never secrets). */
   notices: string[];
@@ -111,7 +113,11 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   if (!production && env.DATABASE_URL && !env.AUDIT_DATABASE_URL) problems.push('AUDIT_DATABASE_URL is required with DATABASE_URL');
   if (production && env.CLARUS_ALLOW_UNSCANNED) problems.push('CLARUS_ALLOW_UNSCANNED is not allowed in production: every upload is scanned (ING-3)');
   if (production && !env.CLAMD_URL) problems.push('CLAMD_URL is required in production: uploads are scanned by clamd (ING-3)');
-  if (!production && !env.CLAMD_URL) {
+  // Development: Debian's clamav-daemon, when installed and running, is found at its default socket.
+  const debianClamd = '/run/clamav/clamd.ctl';
+  const clamdUrl = env.CLAMD_URL ?? (!production && existsSync(debianClamd) ? `unix:${debianClamd}` : undefined);
+  if (!env.CLAMD_URL && clamdUrl) notices.push(`uploads are scanned by the local clamd at ${debianClamd}`);
+  if (!production && !clamdUrl) {
     notices.push(env.CLARUS_ALLOW_UNSCANNED
       ? 'WARNING: CLARUS_ALLOW_UNSCANNED=true: uploads are NOT scanned for malware (development only)'
       : 'uploads are refused until CLAMD_URL points at a clamd (or CLARUS_ALLOW_UNSCANNED=true, development only)');
@@ -125,6 +131,11 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     }
   }
   const tls = readTls(env, problems);
+  const dimseTls = readDimseTls(env, problems);
+  if (env.CLARUS_DIMSE_PORT !== undefined && !dimseTls && !['127.0.0.1', '::1', 'localhost'].includes(env.CLARUS_DIMSE_HOST)) {
+    // DIMSE carries PHI: in clear only on loopback, or on a network the operator secures (docs/operations.md).
+    notices.push(`WARNING: DIMSE listens on ${env.CLARUS_DIMSE_HOST} without TLS: PHI crosses the network in clear unless it is a secured segment or VPN`);
+  }
   if (production && !tls && !env.CLARUS_TRUST_PROXY) {
     problems.push('production needs CLARUS_TLS_CERT_FILE/CLARUS_TLS_KEY_FILE, or CLARUS_TRUST_PROXY=true behind a TLS proxy');
   }
@@ -156,7 +167,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     poolMax: env.DATABASE_POOL_MAX,
     secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer, auditKey: auditKey as string },
     keys: { provider: provider as RootKeyConfig, rotationDays: env.CLARUS_KEY_ROTATION_DAYS, rewrapBatch: env.CLARUS_KEY_REWRAP_BATCH },
-    ingest: { maxBytes: env.CLARUS_UPLOAD_MAX_BYTES, clamdUrl: env.CLAMD_URL ?? null, allowUnscanned: env.CLARUS_ALLOW_UNSCANNED, orphanSweepAge: env.CLARUS_ORPHAN_SWEEP_AGE },
+    ingest: { maxBytes: env.CLARUS_UPLOAD_MAX_BYTES, clamdUrl: clamdUrl ?? null, allowUnscanned: env.CLARUS_ALLOW_UNSCANNED, orphanSweepAge: env.CLARUS_ORPHAN_SWEEP_AGE },
     objectsDir: resolve(env.CLARUS_OBJECTS_DIR ?? resolve(dataDir, 'objects')),
     audit: { checkpointMs: env.CLARUS_AUDIT_CHECKPOINT_MS, verifyInterval: env.CLARUS_AUDIT_VERIFY_INTERVAL },
     auth: {
@@ -170,6 +181,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
       lockout: env.CLARUS_LOCKOUT,
     },
     http: { rateLimitPerMinute: env.CLARUS_RATE_LIMIT_PER_MINUTE, bodyLimit: env.CLARUS_BODY_LIMIT_BYTES, ...(tls ? { tls } : {}) },
+    dimse: { port: env.CLARUS_DIMSE_PORT ?? null, host: env.CLARUS_DIMSE_HOST, aeTitle: env.CLARUS_DIMSE_AE_TITLE, maxAssociations: env.CLARUS_DIMSE_MAX_ASSOCIATIONS, ...(dimseTls ? { tls: dimseTls } : {}) },
     bootstrap: { tenant: env.CLARUS_INIT_TENANT, adminEmail: env.CLARUS_INIT_ADMIN_EMAIL },
     notices,
   };
@@ -206,6 +218,22 @@ function readTls(env: Environment, problems: string[]): { cert: Buffer; key: Buf
     return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
   } catch {
     problems.push('the TLS certificate or key file cannot be read');
+    return undefined;
+  }
+}
+
+/** DIMSE over TLS (PS3.15 §B.9, BCP 195 profile): certificate and key together; a CA file asks peers for certificates. */
+function readDimseTls(env: Environment, problems: string[]): { cert: Buffer; key: Buffer; ca?: Buffer } | undefined {
+  const { CLARUS_DIMSE_TLS_CERT_FILE: certFile, CLARUS_DIMSE_TLS_KEY_FILE: keyFile, CLARUS_DIMSE_TLS_CA_FILE: caFile } = env;
+  if (!certFile && !keyFile && !caFile) return undefined;
+  if (!certFile || !keyFile) {
+    problems.push('CLARUS_DIMSE_TLS_CERT_FILE and CLARUS_DIMSE_TLS_KEY_FILE go together (CLARUS_DIMSE_TLS_CA_FILE needs both)');
+    return undefined;
+  }
+  try {
+    return { cert: readFileSync(certFile), key: readFileSync(keyFile), ...(caFile ? { ca: readFileSync(caFile) } : {}) };
+  } catch {
+    problems.push('the DIMSE TLS certificate, key or CA file cannot be read');
     return undefined;
   }
 }
