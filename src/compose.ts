@@ -37,6 +37,8 @@ import { EncryptedBlobStore } from './storage/encrypted-blob-store.ts';
 import { createScanner } from './ingest/clamd-client.ts';
 import { IngestService } from './services/images/ingest.service.ts';
 import { ImageQueryService } from './services/images/image-query.service.ts';
+import { ImageViewService } from './services/images/image-view.service.ts';
+import { DimsePeerService } from './services/dimse-peer.service.ts';
 import { ObjectJanitor } from './services/images/object-janitor.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
@@ -62,6 +64,8 @@ export interface Services {
   objects: PatientObjects;
   ingest: IngestService;
   images: ImageQueryService;
+  viewer: ImageViewService;
+  dimsePeers: DimsePeerService;
   janitor: ObjectJanitor;
   probing: ProbingDetector;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
@@ -129,6 +133,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   // Temporary files of writes cut short by a crash (older than a write could take) are swept at start.
   await blobs.sweepTemporary();
   const objects = new PatientObjects(databases.unitOfWork, protection, new EncryptedBlobStore(blobs));
+  const images = new ImageQueryService(ctx, scopes, protection, objects);
   const services: Services = {
     sessions,
     signIn: new SignInService(ctx, sessions, throttle),
@@ -150,11 +155,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     protection,
     objects,
     ingest: new IngestService(ctx, scopes, protection, objects, new EncryptedBlobStore(blobs), config.ingest.clamdUrl ? createScanner(config.ingest.clamdUrl) : null, {
-      maxBytes: config.ingest.maxBytes, allowUnscanned: config.ingest.allowUnscanned, maxImagePixels: 100_000_000,
+      maxBytes: config.ingest.maxBytes, allowUnscanned: config.ingest.allowUnscanned, maxImagePixels: 100_000_000, memoryBudget: config.ingest.memoryBudget,
       // A .nii.gz is inflated to check its header against its size: at most 512 MiB, 300:1 (bombs).
       maxInflatedBytes: 512 * 1024 * 1024, maxInflateRatio: 300,
     }),
-    images: new ImageQueryService(ctx, scopes, protection, objects),
+    images,
+    viewer: new ImageViewService(images),
+    dimsePeers: new DimsePeerService(ctx),
     janitor: new ObjectJanitor(databases.unitOfWork, objects, clock),
     probing: new ProbingDetector(securityEvents, clock),
     readiness: () => checkDatabases(databases),

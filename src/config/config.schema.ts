@@ -60,10 +60,20 @@ export const environmentSchema = z.object({
   CLARUS_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(4 * 1024 ** 3).default(100 * 1024 * 1024),
   CLAMD_URL: z.string().regex(/^(tcp:\/\/[^\s/]+:\d{1,5}|unix:\/\S+)$/, 'tcp://host:port or unix:/path/to/clamd.sock').optional(),
   CLARUS_ALLOW_UNSCANNED: z.stringbool().default(false),
+  CLARUS_INGEST_MEMORY_BYTES: z.coerce.number().int().min(16 * 1024 * 1024).max(64 * 1024 ** 3).default(512 * 1024 * 1024),
   CLARUS_ORPHAN_SWEEP_AGE: seconds(900, 0, 7 * 86_400),
 
   CLARUS_TLS_CERT_FILE: z.string().optional(),
   CLARUS_TLS_KEY_FILE: z.string().optional(),
+
+  // DCM-2: the DIMSE listener (C-ECHO, C-STORE, C-FIND). Off unless a port is set; loopback by default.
+  CLARUS_DIMSE_PORT: z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535)).optional(),
+  CLARUS_DIMSE_HOST: z.string().min(1).default('127.0.0.1'),
+  CLARUS_DIMSE_AE_TITLE: z.string().trim().regex(/^[\x20-\x5B\x5D-\x7E]{1,16}$/u, '1 to 16 characters, no backslash or control characters').default('CLARUS'),
+  CLARUS_DIMSE_MAX_ASSOCIATIONS: z.coerce.number().int().min(1).max(1000).default(32),
+  CLARUS_DIMSE_TLS_CERT_FILE: z.string().optional(),
+  CLARUS_DIMSE_TLS_KEY_FILE: z.string().optional(),
+  CLARUS_DIMSE_TLS_CA_FILE: z.string().optional(),
 
   CLARUS_INIT_TENANT: z.string().default('main'),
   CLARUS_INIT_ADMIN_EMAIL: z.string().default('admin@clarus.local'),

@@ -6,6 +6,8 @@ import type { Tx } from '../../data/unit-of-work.ts';
 import { ClarusError } from '../../domain/error-catalog.ts';
 import { imagesLimitedToOwnUploads } from '../../domain/image-access.ts';
 import { isRole } from '../../domain/roles.ts';
+import { reaches } from '../../domain/patient-access.ts';
+import { canonical } from '../patient-protection.ts';
 import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
 import type { PatientObjects } from '../patient-objects.ts';
 import type { PatientProtection } from '../patient-protection.ts';
@@ -22,6 +24,17 @@ export interface StudyView {
   description: string | null;
   modalities: string[];
   series: SeriesView[];
+  /** The study's patient, with `withPatient` only (QIDO-RS answers with Patient's Name, ID, Birth Date, Sex). */
+  patient?: StudyPatient | undefined;
+}
+
+/** What DICOMweb says of a study's patient: birth date and sex only to callers with the full field set. */
+export interface StudyPatient {
+  mrn: string;
+  givenName: string;
+  familyName: string;
+  birthDate: string | null;
+  sex: string | null;
 }
 
 export interface SeriesView {
@@ -63,7 +76,25 @@ export interface StudyFilter {
   modality?: string | undefined;
   limit: number;
   offset: number;
+  /** DICOMweb: the patient whose MRN is this DICOM Patient ID (exact, through the MRN blind index). */
+  patientMrn?: string | undefined;
+  /** DICOMweb: studies holding this series or this instance (blind indexes). */
+  seriesInstanceUid?: string | undefined;
+  sopInstanceUid?: string | undefined;
+  /** DICOMweb: only studies holding at least one DICOM instance. */
+  dicomOnly?: boolean | undefined;
+  /** Adds `patient` to each study. */
+  withPatient?: boolean | undefined;
+  /**
+   * A test on decrypted studies, for values without a blind index (wildcards, open date ranges, UID
+   * lists): studies in reach are read in batches, and `limit` and `offset` count those that pass.
+   */
+  match?: ((study: StudyView) => boolean) | undefined;
 }
+
+/** A query with `match` reads at most this many studies (bounded work per request); batches of MATCH_BATCH. */
+export const MATCH_SCAN_LIMIT = 20_000;
+const MATCH_BATCH = 500;
 
 /**
  * Reading images (issue 6): studies, series and instances within the caller's reach (the patients
@@ -85,24 +116,102 @@ export class ImageQueryService {
 
   /** Studies (with series and instances) matching the filter, newest first. */
   async studies(principal: Principal, filter: StudyFilter, origin: RequestOrigin): Promise<StudyView[]> {
+    return (await this.searchStudies(principal, filter, origin)).studies;
+  }
+
+  /** Like `studies`; `complete` is false when a `match` query stopped at MATCH_SCAN_LIMIT studies. */
+  async searchStudies(principal: Principal, filter: StudyFilter, origin: RequestOrigin): Promise<{ studies: StudyView[]; complete: boolean }> {
+    let complete = true;
     const views = await this.ctx.uow.read(principal.tenantId, async (tx) => {
       const scope = await this.scopeOf(tx, principal);
       if (filter.patientId && !(await patientRepository.findVisible(tx, scope, filter.patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
       const indexer = await this.protection.existingIndexer(tx, principal.tenantId);
       if (!indexer) return [];
-      const rows = await imageRepository.studies(tx, scope, {
-        patientId: filter.patientId, modality: filter.modality, limit: filter.limit, offset: filter.offset,
+      let patientId = filter.patientId;
+      if (filter.patientMrn !== undefined) {
+        // The index only narrows: candidates are decrypted and compared, as in the patient search.
+        const candidates = await patientRepository.byIndex(tx, scope, { mrn: indexer.exact('mrn', canonical.mrn(filter.patientMrn)) }, 2);
+        const opened = await Promise.all(candidates.map((c) => this.protection.openStored(tx, principal.tenantId, c)));
+        const found = opened.find((p) => p.mrn === filter.patientMrn);
+        if (!found || (patientId !== undefined && patientId !== found.id)) return [];
+        patientId = found.id;
+      }
+      const query = {
+        patientId, modality: filter.modality,
         studyUidIndex: filter.studyInstanceUid ? indexer.exact('uid', filter.studyInstanceUid) : undefined,
         accessionIndex: filter.accessionNumber ? indexer.exact('accession', filter.accessionNumber) : undefined,
         dateIndexes: filter.studyDates?.map((day) => indexer.exact('study-date', day)),
-      });
-      return this.assemble(tx, scope, rows);
+        seriesUidIndex: filter.seriesInstanceUid ? indexer.exact('uid', filter.seriesInstanceUid) : undefined,
+        sopUidIndex: filter.sopInstanceUid ? indexer.exact('uid', filter.sopInstanceUid) : undefined,
+        dicomOnly: filter.dicomOnly,
+      };
+      const read = async (limit: number, offset: number) => {
+        const found = await this.assemble(tx, scope, await imageRepository.studies(tx, scope, { ...query, limit, offset }));
+        if (filter.withPatient) await this.addPatients(tx, scope, found);
+        return found;
+      };
+      if (!filter.match) return read(filter.limit, filter.offset);
+      const wanted = filter.offset + filter.limit;
+      const passed: StudyView[] = [];
+      for (let scanned = 0; passed.length < wanted;) {
+        if (scanned >= MATCH_SCAN_LIMIT) {
+          complete = false;
+          break;
+        }
+        const batch = await read(MATCH_BATCH, scanned);
+        passed.push(...batch.filter(filter.match));
+        scanned += batch.length;
+        if (batch.length < MATCH_BATCH) break;
+      }
+      return passed.slice(filter.offset, wanted);
     });
     const entries = views.length > 0
       ? views.map((v) => ({ action: 'image.search' as const, outcome: 'success' as const, resourceType: 'study', resourceId: v.id, patientId: v.patientId }))
       : [{ action: 'image.search' as const, outcome: 'success' as const, details: { results: 0 } }];
     await Promise.all(entries.map((facts) => this.ctx.audit.recordFor(principal, origin, facts)));
-    return views;
+    return { studies: views, complete };
+  }
+
+  /** Minimum necessary (45 CFR 164.502(b)): birth date and sex only where the caller has the full field set. */
+  private async addPatients(tx: Tx, scope: ImageScope, studies: StudyView[]): Promise<void> {
+    const patients = new Map<string, StudyPatient | undefined>();
+    for (const id of new Set(studies.map((s) => s.patientId))) {
+      const stored = await patientRepository.findVisible(tx, scope, id);
+      const record = stored && await this.protection.openStored(tx, scope.tenantId, stored);
+      const full = reaches(scope.reach.full, id);
+      patients.set(id, record && { mrn: record.mrn, givenName: record.givenName, familyName: record.familyName, birthDate: full ? record.birthDate : null, sex: full ? record.sex : null });
+    }
+    for (const study of studies) study.patient = patients.get(study.patientId);
+  }
+
+  /**
+   * DICOMweb WADO-RS (PS3.18 §10.4): the instances that a study, series or instance URL names,
+   * within reach, in series and instance order. Not audited here: each instance is audited when opened.
+   */
+  async instancesByUid(principal: Principal, uids: { study: string; series?: string | undefined; instance?: string | undefined }): Promise<InstanceView[]> {
+    return this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const { tenantId } = principal;
+      const scope = await this.scopeOf(tx, principal);
+      const indexer = await this.protection.existingIndexer(tx, tenantId);
+      if (!indexer) return [];
+      if (uids.instance !== undefined) {
+        // One instance: found by its own index, then its study and series checked by theirs.
+        const candidate = await imageRepository.instanceByUid(tx, tenantId, indexer.exact('uid', uids.instance));
+        const row = candidate && await imageRepository.instance(tx, scope, candidate.id);
+        if (!row) return [];
+        const study = await imageRepository.studyByUid(tx, tenantId, indexer.exact('uid', uids.study));
+        const series = uids.series === undefined ? undefined : await imageRepository.seriesByUid(tx, tenantId, indexer.exact('uid', uids.series));
+        if (study?.id !== row.study_id || (uids.series !== undefined && series?.id !== row.series_id)) return [];
+        const view = this.instanceView(await this.protection.patientKey(tx, tenantId, row.patient_id, 1), tenantId, row);
+        return view.sopInstanceUid === uids.instance ? [view] : [];
+      }
+      const rows = await imageRepository.studies(tx, scope, {
+        studyUidIndex: indexer.exact('uid', uids.study), seriesUidIndex: uids.series === undefined ? undefined : indexer.exact('uid', uids.series), limit: 1, offset: 0,
+      });
+      const [study] = await this.assemble(tx, scope, rows);
+      if (study?.studyInstanceUid !== uids.study) return [];
+      return study.series.filter((s) => uids.series === undefined || s.seriesInstanceUid === uids.series).flatMap((s) => s.instances);
+    });
   }
 
   private async assemble(tx: Tx, scope: ImageScope, studies: StudyRow[]): Promise<StudyView[]> {

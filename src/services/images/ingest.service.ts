@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { BlindIndexer } from '../../crypto/blind-index.ts';
 import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import { imageRepository } from '../../data/repositories/image.repository.ts';
@@ -15,7 +16,8 @@ import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
 import type { PatientObjects } from '../patient-objects.ts';
 import { canonical, type PatientProtection } from '../patient-protection.ts';
 import type { PatientScopeService } from '../patient-scope.service.ts';
-import { readUpload } from './read-upload.ts';
+import { stageUpload } from './stage-upload.ts';
+import { MemoryBudget } from './memory-budget.ts';
 import { validateUpload, type AcceptedFile, type UploadLimits } from './validate-upload.ts';
 import { describeInstance, type InstanceFacts } from './instance-facts.ts';
 
@@ -31,6 +33,8 @@ export interface IngestRequest {
   /** Non-DICOM files may join an existing study of the same patient. */
   studyId?: string | null;
   channel: IngestChannel;
+  /** STOW-RS to /studies/{study} (PS3.18 §10.5.1): a DICOM instance of another study is refused. */
+  studyInstanceUid?: string | null;
 }
 
 export interface IngestOutcome {
@@ -45,6 +49,8 @@ export interface IngestOutcome {
 export interface IngestSettings extends UploadLimits {
   /** Development and tests only: accept files without a malware scan (a warning is printed at start). */
   allowUnscanned: boolean;
+  /** Bytes that files being validated may hold in memory together. */
+  memoryBudget: number;
 }
 
 /**
@@ -62,19 +68,17 @@ export class IngestService {
     private readonly quarantineStore: EncryptedBlobStore,
     private readonly scanner: ClamdScanner | null,
     private readonly settings: IngestSettings,
-  ) {}
+  ) {
+    this.memory = new MemoryBudget(settings.memoryBudget);
+  }
+
+  private readonly memory: MemoryBudget;
 
   async ingest(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome> {
     try {
       if (request.declaredSize !== null && request.declaredSize > this.settings.maxBytes) throw new IngestRefusal('TOO_LARGE', 'declared size over the limit');
       if (!this.scanner && !this.settings.allowUnscanned) throw new IngestRefusal('SCANNER_UNAVAILABLE', 'no CLAMD_URL');
-      const upload = await readUpload(request.source, this.settings.maxBytes, this.scanner);
-      if (upload.verdict && !upload.verdict.clean) {
-        await this.quarantine(principal, upload.bytes, upload.verdict.signature, request.channel, origin);
-        throw new IngestRefusal('INFECTED');
-      }
-      const file = await validateUpload(upload.bytes, request.contentType, this.settings);
-      return await this.store(principal, request, file, upload.sha256, origin);
+      return await this.stageAndStore(principal, request, origin);
     } catch (error) {
       // The body is not read further; the HTTP layer closes the connection after answering.
       request.source.pause();
@@ -88,18 +92,45 @@ export class IngestService {
     }
   }
 
-  /** ING-3: the infected file is kept sealed under the tenant's quarantine key, for Administrators. */
-  private async quarantine(principal: Principal, bytes: Buffer, signature: string, channel: IngestChannel, origin: RequestOrigin): Promise<void> {
-    const id = randomUUID();
-    const key = await this.ctx.uow.run(principal.tenantId, async (tx) => {
-      await pendingObjectRepository.announce(tx, id, principal.tenantId, this.ctx.clock());
-      return this.protection.quarantineKey(tx, principal.tenantId);
+  /**
+   * The upload streams into a staging object sealed under the tenant's quarantine key while it is
+   * counted, hashed and scanned. Infected: that object is the quarantined copy. Clean: it is read back
+   * within the memory budget, validated, stored under the patient's key, and the staging object goes.
+   */
+  private async stageAndStore(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome> {
+    const { tenantId } = principal;
+    const stagingId = randomUUID();
+    const key = await this.ctx.uow.run(tenantId, async (tx) => {
+      await pendingObjectRepository.announce(tx, stagingId, tenantId, this.ctx.clock());
+      return this.protection.quarantineKey(tx, tenantId);
     });
-    await this.quarantineStore.put(key, id, Readable.from([bytes]));
+    let keep = false;
+    try {
+      const staged = await stageUpload(request.source, this.settings.maxBytes, this.scanner, (plaintext) => this.quarantineStore.put(key, stagingId, plaintext));
+      if (staged.verdict && !staged.verdict.clean) {
+        await this.quarantine(principal, stagingId, staged.size, staged.verdict.signature, request.channel, origin);
+        keep = true;
+        throw new IngestRefusal('INFECTED');
+      }
+      const release = await this.memory.acquire(staged.size);
+      try {
+        const bytes = await buffer(await this.quarantineStore.open(() => Promise.resolve(key), stagingId));
+        const file = await validateUpload(bytes, request.contentType, this.settings);
+        return await this.store(principal, request, file, staged.sha256, origin);
+      } finally {
+        release();
+      }
+    } finally {
+      if (!keep) await this.discard(tenantId, stagingId).catch(() => undefined);
+    }
+  }
+
+  /** ING-3: the staged object stays, sealed under the tenant's quarantine key, for Administrators. */
+  private async quarantine(principal: Principal, id: string, size: number, signature: string, channel: IngestChannel, origin: RequestOrigin): Promise<void> {
     await this.ctx.uow.run(principal.tenantId, async (tx) => {
       await pendingObjectRepository.settle(tx, id);
-      await imageRepository.insertQuarantine(tx, { id, tenantId: principal.tenantId, uploadedBy: principal.userId, signature: signature.slice(0, 200), size: bytes.length, source: channel });
-      await this.ctx.audit.recordFor(principal, origin, { action: 'image.quarantine', outcome: 'denied', resourceType: 'quarantine', resourceId: id, details: { channel, size: bytes.length } });
+      await imageRepository.insertQuarantine(tx, { id, tenantId: principal.tenantId, uploadedBy: principal.userId, signature: signature.slice(0, 200), size, source: channel });
+      await this.ctx.audit.recordFor(principal, origin, { action: 'image.quarantine', outcome: 'denied', resourceType: 'quarantine', resourceId: id, details: { channel, size } });
     });
     await this.ctx.securityEvents.record({ kind: 'ingest.malware', tenantId: principal.tenantId, actorId: principal.userId, subjectId: id, details: { channel, signature: signature.slice(0, 100) }, ...origin });
   }
@@ -107,6 +138,7 @@ export class IngestService {
   private async store(principal: Principal, request: IngestRequest, file: AcceptedFile, sha256: string, origin: RequestOrigin): Promise<IngestOutcome> {
     const { tenantId } = principal;
     const facts = describeInstance(file);
+    if (request.studyInstanceUid && (file.kind !== 'dicom' || facts.studyInstanceUid !== request.studyInstanceUid)) throw new ClarusError('CLARUS_ERR_STUDY_MISMATCH');
     // Where it goes, and whether it is already here: read-only checks first, so a duplicate costs no write.
     const plan = await this.ctx.uow.read(tenantId, async (tx) => {
       const resolved = await this.scopes.resolve(tx, principal);
