@@ -4,6 +4,7 @@ import { serve } from './cli/serve-command.ts';
 import { registerApiKeyCommands } from './cli/apikey-commands.ts';
 import { registerAuditCommands } from './cli/audit-commands.ts';
 import { registerKeyCommands } from './cli/key-commands.ts';
+import { registerBackupCommands } from './cli/backup-commands.ts';
 
 /** Entry point: `clarus serve | init | tenants | users` (OPS-2). */
 const out = (line: string): void => {
@@ -29,6 +30,7 @@ registerAdminCommands(program, out);
 registerApiKeyCommands(program, out);
 registerAuditCommands(program, out);
 registerKeyCommands(program, out);
+registerBackupCommands(program, out);
 
 try {
   await program.parseAsync(process.argv);
