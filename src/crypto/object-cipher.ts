@@ -7,7 +7,7 @@
  * that binds them to the header and to the object id. Layout and reasoning: docs/encryption.md
  * ("Objects"); header and size arithmetic: object-format.ts.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { revealKey, type KeyHandle } from './keys/key-material.ts';
 import {
@@ -37,14 +37,20 @@ export interface ObjectEncryptOptions {
 
 /** Per-object state: the derived key, the nonce prefix and the associated data of every segment. */
 interface ObjectContext {
-  key: Buffer;
+  /**
+   * The object key as a KeyObject: createCipheriv with a Buffer key builds a KeyObject on every call
+   * (about 12 µs, close to the cost of encrypting 64 KiB); with one built per object it is about 1 µs.
+   */
+  key: KeyObject;
   noncePrefix: Buffer;
   associatedData: Buffer;
 }
 
 function objectContext(handle: KeyHandle, header: ObjectHeader, objectId: string): ObjectContext {
   if (objectId.length === 0) throw new TypeError('an object id is required');
-  const key = Buffer.from(hkdfSync('sha256', revealKey(handle), header.salt, OBJECT_KEY_INFO, 32));
+  const derived = Buffer.from(hkdfSync('sha256', revealKey(handle), header.salt, OBJECT_KEY_INFO, 32));
+  const key = createSecretKey(derived);
+  derived.fill(0); // the KeyObject holds its own copy, outside the JS heap, freed with it
   // The header is self-delimiting, so header || id is an unambiguous encoding of the pair.
   const associatedData = createHash('sha256').update(header.bytes).update(objectId, 'utf8').digest();
   return { key, noncePrefix: header.noncePrefix, associatedData };
@@ -131,8 +137,9 @@ export function createObjectEncryptStream(key: KeyHandle, objectId: string, opti
     if (index >= MAX_SEGMENTS) throw new RangeError('object too large for the 32-bit segment counter');
     const [body, tag] = sealSegment(context, index, final, plaintext);
     index += 1;
-    stream.push(body);
-    stream.push(tag);
+    // One chunk per segment: copying 64 KiB costs less than a second, 16-byte chunk down the pipeline
+    // (measured file → file: about a fifth faster; docs/benchmarks.md).
+    stream.push(Buffer.concat([body, tag], body.length + tag.length));
   };
   const stream = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -149,13 +156,7 @@ export function createObjectEncryptStream(key: KeyHandle, objectId: string, opti
         callback();
       } catch (error) {
         callback(error as Error);
-      } finally {
-        context.key.fill(0);
       }
-    },
-    destroy(error, callback) {
-      context.key.fill(0);
-      callback(error);
     },
   });
   stream.push(header.bytes);
@@ -208,7 +209,6 @@ export function createObjectDecryptStream(keyLookup: KeyLookup, objectId: string
     return rest;
   };
 
-  const wipe = () => context?.key.fill(0);
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       if (context) {
@@ -238,13 +238,7 @@ export function createObjectDecryptStream(keyLookup: KeyLookup, objectId: string
         callback();
       } catch (error) {
         callback(error as Error);
-      } finally {
-        wipe();
       }
-    },
-    destroy(error, callback) {
-      wipe();
-      callback(error);
     },
   });
 }
@@ -271,29 +265,25 @@ export async function decryptObjectRange(source: RangeSource, keyLookup: KeyLook
     throw new RangeError(`range ${start}-${endInclusive} is outside the object's ${total} bytes`);
   }
   const context = objectContext(await keyLookup(header.keyId), header, objectId);
-  try {
-    const stored = segmentSize + TAG_LENGTH;
-    const lastOfObject = segmentCount(total, segmentSize) - 1;
-    const first = Math.floor(start / segmentSize);
-    const last = Math.floor(endInclusive / segmentSize);
-    const out = Buffer.allocUnsafe(endInclusive - start + 1);
-    for (let batch = first; batch <= last; batch += SEGMENTS_PER_READ) {
-      const batchEnd = Math.min(last, batch + SEGMENTS_PER_READ - 1);
-      const offset = headerLength + batch * stored;
-      const length = Math.min(source.size, headerLength + (batchEnd + 1) * stored) - offset;
-      const bytes = await source.read(offset, length);
-      if (bytes.length !== length) throw new ObjectIntegrityError('truncated', `truncated: segment ${batch} could not be read in full`, batch);
-      for (let i = batch; i <= batchEnd; i += 1) {
-        const segment = bytes.subarray((i - batch) * stored, Math.min(length, (i - batch + 1) * stored));
-        const plaintext = openSegment(context, i, i === lastOfObject, segment);
-        if (!plaintext) throw segmentFailure(context, i, i === lastOfObject, segment);
-        const from = Math.max(start, i * segmentSize);
-        const to = Math.min(endInclusive + 1, (i + 1) * segmentSize);
-        plaintext.copy(out, from - start, from - i * segmentSize, to - i * segmentSize);
-      }
+  const stored = segmentSize + TAG_LENGTH;
+  const lastOfObject = segmentCount(total, segmentSize) - 1;
+  const first = Math.floor(start / segmentSize);
+  const last = Math.floor(endInclusive / segmentSize);
+  const out = Buffer.allocUnsafe(endInclusive - start + 1);
+  for (let batch = first; batch <= last; batch += SEGMENTS_PER_READ) {
+    const batchEnd = Math.min(last, batch + SEGMENTS_PER_READ - 1);
+    const offset = headerLength + batch * stored;
+    const length = Math.min(source.size, headerLength + (batchEnd + 1) * stored) - offset;
+    const bytes = await source.read(offset, length);
+    if (bytes.length !== length) throw new ObjectIntegrityError('truncated', `truncated: segment ${batch} could not be read in full`, batch);
+    for (let i = batch; i <= batchEnd; i += 1) {
+      const segment = bytes.subarray((i - batch) * stored, Math.min(length, (i - batch + 1) * stored));
+      const plaintext = openSegment(context, i, i === lastOfObject, segment);
+      if (!plaintext) throw segmentFailure(context, i, i === lastOfObject, segment);
+      const from = Math.max(start, i * segmentSize);
+      const to = Math.min(endInclusive + 1, (i + 1) * segmentSize);
+      plaintext.copy(out, from - start, from - i * segmentSize, to - i * segmentSize);
     }
-    return out;
-  } finally {
-    context.key.fill(0);
   }
+  return out;
 }

@@ -65,8 +65,9 @@ export class FileBlobStore implements BlobStore {
     const temp = join(this.root, TEMP_DIR, `${id}.${randomUUID()}.tmp`);
     // `wx`: a fresh file, never one that is there already (nor a link planted in its place).
     const handle = await open(temp, 'wx', 0o600);
+    // We fsync and close the handle ourselves; without emitClose, pipeline() settles on 'finish'.
+    const sink = handle.createWriteStream({ autoClose: false, emitClose: false });
     try {
-      const sink = handle.createWriteStream({ autoClose: false });
       await pipeline(source, sink);
       await handle.sync();
       await mkdir(shard, { mode: 0o700 }).then(() => syncDirectory(this.root), (error: unknown) => {
@@ -80,6 +81,7 @@ export class FileBlobStore implements BlobStore {
       await syncDirectory(shard);
       return sink.bytesWritten;
     } finally {
+      sink.destroy(); // releases the stream's hold on the handle, which close() otherwise waits for
       await handle.close();
       await unlink(temp).catch(() => undefined);
     }
