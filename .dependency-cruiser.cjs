@@ -1,12 +1,14 @@
 /**
- * Dependency direction (DESIGN.md): main → http|cli → services → domain|data|audit|… → crypto|config.
+ * Dependency direction (DESIGN.md): main → http|dimse|cli → services → domain|data|audit|… → crypto|config.
  * `http/` never imports `data/`; services never import fastify; pure layers import nothing above them.
  */
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     { name: 'http-not-data', comment: 'http talks to services only', severity: 'error', from: { path: '^src/http' }, to: { path: '^src/(data|storage)/' } },
-    { name: 'services-not-http', severity: 'error', from: { path: '^src/services' }, to: { path: '^src/(http|cli|app\\.ts|compose\\.ts|main\\.ts)' } },
+    { name: 'dimse-library-in-dimse', comment: 'dcmjs-dimse binds every interface by itself: only src/dimse wraps it', severity: 'error', from: { path: '^src/(?!dimse/)' }, to: { path: 'node_modules/dcmjs-dimse/' } },
+    { name: 'dimse-not-data', comment: 'dimse is an entry layer like http: it talks to services only', severity: 'error', from: { path: '^src/dimse' }, to: { path: '^src/(data|storage)/' } },
+    { name: 'services-not-http', severity: 'error', from: { path: '^src/services' }, to: { path: '^src/(http|dimse|cli|app\\.ts|compose\\.ts|main\\.ts)' } },
     { name: 'services-not-fastify', severity: 'error', from: { path: '^src/(services|domain|data|crypto|config)' }, to: { path: 'node_modules/(fastify|@fastify)' } },
     { name: 'domain-is-pure', severity: 'error', from: { path: '^src/domain' }, to: { path: '^src/(?!domain)' } },
     { name: 'data-below-services', severity: 'error', from: { path: '^src/data' }, to: { path: '^src/(services|http|cli|app\\.ts|compose\\.ts)' } },

@@ -23,6 +23,8 @@ import { registerAdminRoutes } from './http/routes/admin/admin.routes.ts';
 import { registerKeyRoutes } from './http/routes/admin/keys.routes.ts';
 import { registerAuditRoutes } from './http/routes/audit/audit.routes.ts';
 import { registerImageRoutes } from './http/routes/images/images.routes.ts';
+import { registerViewerRoutes } from './http/routes/images/viewer.routes.ts';
+import { registerDicomWebRoutes } from './http/dicomweb/dicomweb.routes.ts';
 import { registerRequestAudit } from './http/plugins/request-audit.ts';
 import { registerWebApp } from './http/web/web-app.ts';
 
@@ -99,6 +101,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerKeyRoutes(app, services);
   registerAuditRoutes(app, services);
   registerImageRoutes(app, services);
+  registerViewerRoutes(app, services);
+  registerDicomWebRoutes(app, services, { publicUrl: config.publicUrl });
   deps.extraRoutes?.(app);
   await registerWebApp(app, deps.webDistDir ?? resolve(import.meta.dirname, '..', 'web', 'dist'));
   return app;

@@ -4,7 +4,9 @@ import { serve } from './cli/serve-command.ts';
 import { registerApiKeyCommands } from './cli/apikey-commands.ts';
 import { registerAuditCommands } from './cli/audit-commands.ts';
 import { registerKeyCommands } from './cli/key-commands.ts';
+import { registerDimseCommands } from './cli/dimse-commands.ts';
 import { registerBackupCommands } from './cli/backup-commands.ts';
+import { registerDeidCommands } from './cli/deid-commands.ts';
 
 /** Entry point: `clarus serve | init | tenants | users` (OPS-2). */
 const out = (line: string): void => {
@@ -30,7 +32,9 @@ registerAdminCommands(program, out);
 registerApiKeyCommands(program, out);
 registerAuditCommands(program, out);
 registerKeyCommands(program, out);
+registerDimseCommands(program, out);
 registerBackupCommands(program, out);
+registerDeidCommands(program, out);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load-config.ts';
 import { compose } from '../compose.ts';
 import { buildApp } from '../app.ts';
+import { DimseListener } from '../dimse/dimse-listener.ts';
 
 /**
  * `clarus serve`: starts the embedded database when no DATABASE_URL is set, applies migrations,
@@ -44,10 +45,14 @@ export async function serve(out: (line: string) => void): Promise<void> {
   keyRotation.unref();
   // Security events also reach the structured log (ids and classes only), for log-based alerting.
   securityLog = (event) => app.log.warn(event, 'security event');
+  // DCM-2: the DIMSE listener, when CLARUS_DIMSE_PORT is set; it closes first on stop.
+  const dimse = config.dimse.port === null ? undefined
+    : new DimseListener({ ...config.dimse, port: config.dimse.port, maxBytes: config.ingest.maxBytes }, composition.services, app.log);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    await dimse?.stop();
     await app.close();
     await composition.close();
     process.exit(0);
@@ -60,7 +65,10 @@ export async function serve(out: (line: string) => void): Promise<void> {
   process.once('SIGTERM', () => void stop());
   try {
     await app.listen({ port: config.port, host: config.host });
+    const listening = await dimse?.start();
+    if (listening) out(`DIMSE: AE title ${config.dimse.aeTitle} at ${listening.host}:${listening.port}${listening.tls ? ' (TLS)' : ''}`);
   } catch (error) {
+    await app.close();
     await composition.close();
     throw error;
   }

@@ -44,6 +44,10 @@ export const auditActions = {
   'image.download': { failClosed: true },
   'image.search': { failClosed: true },
   'image.quarantine': { failClosed: true },
+  // DIMSE (DCM-2): peers are access changes; each association is recorded like an HTTP request.
+  'dimse-peer.add': { failClosed: true },
+  'dimse-peer.remove': { failClosed: true },
+  'dimse.association': { failClosed: false },
   'backup.create': { failClosed: false },
   'backup.restore': { failClosed: false },
   'security.event': { failClosed: false },

@@ -27,11 +27,17 @@ export const errorCatalog = {
   CLARUS_ERR_PASSWORD_WEAK: { status: 400, message: 'Choose a password of at least 12 characters that is not commonly used.' },
   CLARUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   CLARUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted.' },
+  CLARUS_ERR_RENDER_UNSUPPORTED: { status: 415, message: 'This image is stored but cannot be displayed (for example a compressed DICOM transfer syntax); download it instead.' },
   CLARUS_ERR_AUTH_LOCKED: { status: 429, message: 'Too many failed sign-in attempts. Try again later.' },
   CLARUS_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests. Slow down.' },
   CLARUS_ERR_PATIENT_UNMATCHED: { status: 422, message: 'The DICOM Patient ID matches no patient of this organisation; choose the patient for this upload.' },
   CLARUS_ERR_PATIENT_MISMATCH: { status: 422, message: 'The image belongs to another patient than the one chosen.' },
   CLARUS_ERR_INSTANCE_CONFLICT: { status: 409, message: 'An image with this SOP Instance UID but different content exists.' },
+  // DICOMweb (PS3.18): an Accept header that names no representation Clarus serves for the resource;
+  // a STOW-RS instance that is not of the study named in the request URL (§10.5.1).
+  CLARUS_ERR_NOT_ACCEPTABLE: { status: 406, message: 'None of the accepted media types can be served for this resource.' },
+  CLARUS_ERR_STUDY_MISMATCH: { status: 409, message: 'The instance does not belong to the study named in the request.' },
+  CLARUS_ERR_MULTIPART_MALFORMED: { status: 400, message: 'The multipart body is not well formed, or has more parts than allowed.' },
   CLARUS_ERR_SEARCH_TOO_BROAD: { status: 422, message: 'Too many patients match; type more of the name.' },
   CLARUS_ERR_DATA_INTEGRITY: { status: 500, message: 'Stored data could not be read safely. The incident was recorded; quote the request id to support.' },
   CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },

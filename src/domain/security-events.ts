@@ -38,6 +38,9 @@ export const securityEventKinds = {
   'ingest.malware': 'Critical',
   'ingest.oversize': 'Medium',
   'ingest.refused': 'Low',
+  // DIMSE (DCM-2): a changed allow-list is an access change; a refused association may be probing.
+  'dimse.peers-changed': 'Medium',
+  'dimse.association-rejected': 'Low',
 } as const satisfies Record<string, Severity>;
 
 export type SecurityEventKind = keyof typeof securityEventKinds;

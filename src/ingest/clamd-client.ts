@@ -232,7 +232,10 @@ class Scanner implements ClamdScanner {
         callback();
       },
       destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-        if (error !== null && !settled) {
+        // Destroyed before its end, with or without an error (a caller that stopped reading its
+        // source): no verdict can come, so the scan ends now instead of at clamd's idle timeout.
+        // After a normal end, autoDestroy lands here too (finished): then the reply is awaited.
+        if ((error !== null || !stream.writableFinished) && !settled) {
           settle(new ClamdError('aborted', 'upload stream destroyed'));
           socket.destroy();
         }

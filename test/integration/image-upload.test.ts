@@ -118,6 +118,17 @@ describe('uploads', () => {
     assert.deepEqual(severity.rows, [{ severity: 'Critical' }]);
   });
 
+  test('parallel uploads of one new study and series land in one study and one series', async () => {
+    const patient = await createPatient(admin);
+    const files = Array.from({ length: 8 }, (_, i) => dicomInstance({
+      sopInstanceUid: `1.2.826.0.1.3680043.8.498.600.${i + 1}`, studyInstanceUid: '1.2.826.0.1.3680043.8.498.601', seriesInstanceUid: '1.2.826.0.1.3680043.8.498.602', patientId: 'PARALLEL-1',
+    }));
+    const replies = await Promise.all(files.map((file) => upload(technician, `/api/patients/${patient}/images`, file, 'application/dicom')));
+    assert.deepEqual(replies.map((r) => r.status), files.map(() => 201), JSON.stringify(replies.map((r) => r.body.code)));
+    assert.equal(new Set(replies.map((r) => r.body.studyId)).size, 1);
+    assert.equal(new Set(replies.map((r) => r.body.seriesId)).size, 1);
+  });
+
   test('PNG and JPEG are stored without metadata', async () => {
     const patient = await createPatient(admin);
     const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#336699' } }).withMetadata({ exif: { IFD0: { ImageDescription: 'PATIENT-NAME-IN-EXIF' } } }).png().toBuffer();

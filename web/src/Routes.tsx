@@ -15,6 +15,9 @@ import { PatientsPage } from './pages/patients/PatientsPage';
 import { SignInPage } from './pages/SignInPage';
 import { TotpSetupPage } from './pages/TotpSetupPage';
 import { StartupPage } from './pages/StartupPage';
+import { UploadPage } from './pages/images/UploadPage';
+import { ViewerPage } from './pages/viewer/ViewerPage';
+import { uploadDicomPath, uploadPatientIdOf, viewerIdsOf } from './router/imagePaths';
 import { usePathname } from './router/history';
 import { disclosuresIdOf, normalisePath, patientIdOf, paths, redirectFor } from './router/paths';
 import { Redirect } from './router/Redirect';
@@ -48,9 +51,15 @@ function page(path: string) {
       return <AuditPage />;
     case paths.adminKeys:
       return <KeysPage />;
+    case uploadDicomPath:
+      return <UploadPage patientId={null} />;
     default: {
       const disclosuresId = disclosuresIdOf(path);
       if (disclosuresId !== null) return <DisclosuresPage key={disclosuresId} patientId={disclosuresId} />;
+      const uploadId = uploadPatientIdOf(path);
+      if (uploadId !== null) return <UploadPage key={uploadId} patientId={uploadId} />;
+      const viewer = viewerIdsOf(path);
+      if (viewer !== null) return <ViewerPage key={path} {...viewer} />;
       const patientId = patientIdOf(path);
       // keyed by id: another patient is another page, with none of the previous one's state.
       return patientId === null ? <NotFoundPage /> : <PatientPage key={patientId} id={patientId} />;

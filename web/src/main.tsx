@@ -7,6 +7,7 @@ import './styles/forms.css';
 import './styles/components.css';
 import './styles/pages.css';
 import './styles/audit.css';
+import './styles/images.css';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('The page has no #root element.');

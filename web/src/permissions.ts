@@ -19,17 +19,21 @@ export type Permission =
   | 'audit.export'
   | 'patients.erase'
   | 'keys.read'
-  | 'keys.manage';
+  | 'keys.manage'
+  | 'images.read'
+  | 'images.upload'
+  | 'images.metadata';
 
 const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     'users.manage', 'patients.read', 'patients.create', 'patients.update', 'care-team.read', 'care-team.manage',
     'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export', 'patients.erase', 'keys.read', 'keys.manage',
+    'images.read', 'images.upload', 'images.metadata',
   ],
-  Radiologist: ['patients.read', 'care-team.read'],
-  Clinician: ['patients.read', 'patients.break-glass', 'care-team.read'],
-  Technician: ['patients.read', 'patients.create'],
-  Viewer: ['patients.read', 'patients.break-glass'],
+  Radiologist: ['patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata'],
+  Clinician: ['patients.read', 'patients.break-glass', 'care-team.read', 'images.read'],
+  Technician: ['patients.read', 'patients.create', 'images.read', 'images.upload'],
+  Viewer: ['patients.read', 'patients.break-glass', 'images.read'],
 };
 
 /**

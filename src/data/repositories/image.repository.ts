@@ -28,8 +28,9 @@ export const imageRepository = {
     return tx.selectFrom('studies').selectAll().where('tenant_id', '=', tenantId).where('study_uid_index', '=', uidIndex).executeTakeFirst();
   },
 
+  /** Inserts unless a concurrent upload created the same study first (the caller looks it up again). */
   async insertStudy(tx: Tx, row: Insertable<StudiesTable>): Promise<void> {
-    await tx.insertInto('studies').values(row).execute();
+    await tx.insertInto('studies').values(row).onConflict((oc) => oc.columns(['tenant_id', 'study_uid_index']).doNothing()).execute();
   },
 
   async addModality(tx: Tx, tenantId: string, studyId: string, modality: string, at: Date): Promise<void> {
@@ -42,8 +43,9 @@ export const imageRepository = {
     return tx.selectFrom('series').selectAll().where('tenant_id', '=', tenantId).where('series_uid_index', '=', uidIndex).executeTakeFirst();
   },
 
+  /** Inserts unless a concurrent upload created the same series first (the caller looks it up again). */
   async insertSeries(tx: Tx, row: Insertable<SeriesTable>): Promise<void> {
-    await tx.insertInto('series').values(row).execute();
+    await tx.insertInto('series').values(row).onConflict((oc) => oc.columns(['tenant_id', 'series_uid_index']).doNothing()).execute();
   },
 
   async instanceByUid(tx: Tx, tenantId: string, uidIndex: Buffer): Promise<InstanceRow | undefined> {
@@ -57,7 +59,7 @@ export const imageRepository = {
   },
 
   /** Studies of the patients in reach (optionally one patient, or blind-index matches), newest first. */
-  async studies(tx: Tx, scope: ImageScope, filter: { patientId?: string | undefined; studyUidIndex?: Buffer | undefined; accessionIndex?: Buffer | undefined; dateIndexes?: Buffer[] | undefined; modality?: string | undefined; limit: number; offset: number }): Promise<StudyRow[]> {
+  async studies(tx: Tx, scope: ImageScope, filter: { patientId?: string | undefined; studyUidIndex?: Buffer | undefined; accessionIndex?: Buffer | undefined; dateIndexes?: Buffer[] | undefined; modality?: string | undefined; seriesUidIndex?: Buffer | undefined; sopUidIndex?: Buffer | undefined; dicomOnly?: boolean | undefined; limit: number; offset: number }): Promise<StudyRow[]> {
     const patients = patientsIn(scope);
     if (patients !== 'all' && patients.length === 0) return [];
     if (filter.dateIndexes && filter.dateIndexes.length === 0) return [];
@@ -71,6 +73,16 @@ export const imageRepository = {
       const modality = filter.modality;
       query = query.where((eb) => eb(eb.val(modality), '=', eb.fn.any('modalities')));
     }
+    // QIDO-RS (DICOMweb): studies holding a series or an instance, found by its UID's blind index.
+    if (filter.seriesUidIndex) {
+      const index = filter.seriesUidIndex;
+      query = query.where('id', 'in', (eb) => eb.selectFrom('series').select('study_id').where('tenant_id', '=', scope.tenantId).where('series_uid_index', '=', index));
+    }
+    if (filter.sopUidIndex) {
+      const index = filter.sopUidIndex;
+      query = query.where('id', 'in', (eb) => eb.selectFrom('instances').select('study_id').where('tenant_id', '=', scope.tenantId).where('sop_uid_index', '=', index));
+    }
+    if (filter.dicomOnly) query = query.where('id', 'in', (eb) => eb.selectFrom('instances').select('study_id').where('tenant_id', '=', scope.tenantId).where('kind', '=', 'dicom'));
     if (scope.uploadedBy) {
       const uploader = scope.uploadedBy;
       query = query.where('id', 'in', (eb) => eb.selectFrom('instances').select('study_id').where('tenant_id', '=', scope.tenantId).where('uploaded_by', '=', uploader));

@@ -19,7 +19,7 @@ function outcomeOf(status: number): AuditOutcome {
  */
 export function registerRequestAudit(app: FastifyInstance, audit: AuditRecorder, probing: ProbingDetector): void {
   app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (!request.url.startsWith('/api/') && !request.url.startsWith('/dicom-web/')) return;
     const actor = actorOf(request.principal);
     const origin = { sourceAddress: request.ip, requestId: request.id };
     if ([401, 403, 404].includes(reply.statusCode)) await probing.noteRefusal({ tenantId: actor.tenantId, id: actor.id }, origin, reply.statusCode);

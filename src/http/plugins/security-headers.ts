@@ -18,6 +18,6 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     reply.headers(policyHeaders);
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-request-id', request.id);
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    if (request.url.startsWith('/api/') || request.url.startsWith('/dicom-web/')) reply.header('cache-control', 'no-store');
   });
 }

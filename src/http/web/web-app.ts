@@ -21,7 +21,7 @@ export async function registerWebApp(app: FastifyInstance, distDir: string): Pro
 
   // Every other GET outside /api is a page of the single-page app.
   app.setNotFoundHandler(async (request, reply) => {
-    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/');
+    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/dicom-web/') && !request.url.startsWith('/assets/');
     if (isPage && built) return reply.header('cache-control', 'no-store').sendFile('index.html');
     return sendError(reply, request, 'CLARUS_ERR_NOT_FOUND');
   });

@@ -243,7 +243,9 @@ export class IngestService {
         study_time_enc: seal('studyTime', facts.studyTime), description_enc: seal('studyDescription', facts.studyDescription),
         referring_physician_enc: null, modalities: facts.modality ? [facts.modality] : [], updated_at: now,
       });
+      // A concurrent upload of the same new study may have inserted it first: use whichever row exists.
       study = await imageRepository.studyByUid(tx, tenantId, indexer.exact('uid', facts.studyInstanceUid));
+      if (study && study.patient_id !== patientId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
     } else if (study.patient_id !== patientId) {
       throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
     }
@@ -255,13 +257,17 @@ export class IngestService {
       if (series.study_id !== studyId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
       return { studyId, seriesId: series.id };
     }
-    const seriesId = randomUUID();
+    const newSeriesId = randomUUID();
     await imageRepository.insertSeries(tx, {
-      id: seriesId, tenant_id: tenantId, study_id: studyId, series_uid_index: seriesIndex,
-      series_uid_enc: this.protection.sealValue(key, tenantId, 'series', seriesId, 'seriesInstanceUid', facts.seriesInstanceUid),
+      id: newSeriesId, tenant_id: tenantId, study_id: studyId, series_uid_index: seriesIndex,
+      series_uid_enc: this.protection.sealValue(key, tenantId, 'series', newSeriesId, 'seriesInstanceUid', facts.seriesInstanceUid),
       modality: facts.modality ?? null, series_number: facts.seriesNumber,
-      description_enc: facts.seriesDescription ? this.protection.sealValue(key, tenantId, 'series', seriesId, 'seriesDescription', facts.seriesDescription) : null,
+      description_enc: facts.seriesDescription ? this.protection.sealValue(key, tenantId, 'series', newSeriesId, 'seriesDescription', facts.seriesDescription) : null,
     });
+    // A concurrent upload of the same new series may have inserted it first: use whichever row exists.
+    const placed = await imageRepository.seriesByUid(tx, tenantId, seriesIndex);
+    if (!placed || placed.study_id !== studyId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+    const seriesId = placed.id;
     return { studyId, seriesId };
   }
 }

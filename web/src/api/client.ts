@@ -23,6 +23,8 @@ export interface Download {
   blob: Blob;
   /** From `content-disposition: attachment; filename="…"`, or null when the server named none. */
   filename: string | null;
+  /** The answer's headers (the viewer's pixel answers describe the pixels in them). */
+  headers: Headers;
 }
 
 /** Asks the user to confirm with a second factor; resolves true when step-up succeeded. */
@@ -109,7 +111,7 @@ async function send(method: Method, path: string, body: unknown, file = false): 
     });
   }
   if (response.ok && file) {
-    const download: Download = { blob: await response.blob(), filename: filenameOf(response.headers.get('content-disposition')) };
+    const download: Download = { blob: await response.blob(), filename: filenameOf(response.headers.get('content-disposition')), headers: response.headers };
     return download;
   }
   const payload = await readBody(response);
@@ -134,6 +136,11 @@ function getCsrfToken(): Promise<string> {
   return csrfToken;
 }
 
+/** The CSRF token, for state-changing requests sent outside `request` (uploads with progress events). */
+export function currentCsrfToken(): Promise<string> {
+  return getCsrfToken();
+}
+
 /** On 403 CLARUS_ERR_CSRF: fetch a new token and retry once. */
 async function withCsrf<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -153,6 +160,11 @@ function refreshTokens(): Promise<void> {
       refreshing = null;
     });
   return refreshing;
+}
+
+/** Rotates the tokens after a 401 CLARUS_ERR_TOKEN_EXPIRED of a request sent outside `request`. */
+export function refreshSession(): Promise<void> {
+  return refreshTokens();
 }
 
 /** On 401 CLARUS_ERR_TOKEN_EXPIRED: refresh once and retry once. */

@@ -3,6 +3,7 @@ import { usePageTitle } from '../hooks/usePageTitle';
 import { Link } from '../router/Link';
 import { usePathname } from '../router/history';
 import { paths } from '../router/paths';
+import { uploadDicomPath } from '../router/imagePaths';
 import { can } from '../permissions';
 import { useMe, useSession } from '../session/SessionContext';
 
@@ -45,6 +46,7 @@ export function AppShell({ title, children }: { title: string; children: ReactNo
               Patients
             </NavLink>
           )}
+          {can(me, 'images.upload') && <NavLink to={uploadDicomPath}>Upload DICOM</NavLink>}
           {isAdmin && <NavLink to={paths.adminUsers}>Users</NavLink>}
           {can(me, 'service-accounts.manage') && <NavLink to={paths.adminServiceAccounts}>Service accounts</NavLink>}
           {can(me, 'tenant-settings.manage') && <NavLink to={paths.adminSettings}>Settings</NavLink>}

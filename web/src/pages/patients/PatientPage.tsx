@@ -13,6 +13,7 @@ import { DangerZone } from './DangerZone';
 import { Demographics } from './Demographics';
 import { PatientForm } from './PatientForm';
 import { PatientNotFound } from './PatientNotFound';
+import { StudiesSection } from '../images/StudiesSection';
 import { toPatch } from './patientFields';
 
 type Load = { status: 'loading' } | { status: 'found'; view: PatientView } | { status: 'not-found' } | { status: 'error'; error: ApiError };
@@ -103,6 +104,7 @@ export function PatientPage({ id }: { id: string }) {
           <Demographics view={view} />
         )}
       </section>
+      {can('images.read') && <StudiesSection patientId={id} canUpload={can('images.upload')} />}
       {can('care-team.read') && <CareTeamSection patientId={id} canManage={can('care-team.manage') && can('users.manage')} />}
       {can('audit.read') && (
         <p>

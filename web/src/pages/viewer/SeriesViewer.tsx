@@ -1,0 +1,67 @@
+import { useCallback, useEffect, useMemo, useReducer, useState } from 'react';
+import type { Plane, SeriesSummary } from '../../api/images';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { PlanePicker } from './PlanePicker';
+import { StackSlider } from './StackSlider';
+import { buildStack, volumeOf } from './stack';
+import { TagPanel } from './TagPanel';
+import { usePixels } from './usePixels';
+import { ViewerCanvas } from './ViewerCanvas';
+import { ViewerToolbar } from './ViewerToolbar';
+import { initialView, viewReducer } from './viewerState';
+import { defaultWindow } from './windowing';
+
+/** The viewer of one series: toolbar, canvas, slider, and (with `canSeeTags`) the DICOM tag panel. */
+export function SeriesViewer({ series, canSeeTags }: { series: SeriesSummary; canSeeTags: boolean }) {
+  const volume = volumeOf(series);
+  const [plane, setPlane] = useState<Plane>('axial');
+  const stack = useMemo(() => buildStack(series, plane), [series, plane]);
+  // NIfTI opens in the middle of the volume (its first slices are usually empty); series at their start.
+  const [position, setPosition] = useState(() => (volume === null ? 0 : Math.floor(stack.length / 2)));
+  const [view, dispatch] = useReducer(viewReducer, initialView);
+  const [showTags, setShowTags] = useState(false);
+  const { frame, error } = usePixels(stack, position);
+
+  useEffect(() => {
+    if (frame !== null && view.window === null) dispatch({ type: 'window', window: defaultWindow(frame) });
+  }, [frame, view.window]);
+
+  const step = useCallback((delta: number | 'first' | 'last') => {
+    setPosition((p) => {
+      const last = stack.length - 1;
+      if (delta === 'first') return 0;
+      if (delta === 'last') return last;
+      return Math.min(last, Math.max(0, p + delta));
+    });
+  }, [stack.length]);
+
+  const reset = useCallback(() => dispatch({ type: 'reset', window: frame === null ? null : defaultWindow(frame) }), [frame]);
+
+  function changePlane(next: Plane): void {
+    setPlane(next);
+    setPosition(Math.floor(buildStack(series, next).length / 2));
+  }
+
+  const current = stack[position];
+  const noun = volume === null ? 'Image' : 'Slice';
+  const isDicom = series.instances.find((i) => i.id === current?.instanceId)?.kind === 'dicom';
+  return (
+    <div className="viewer">
+      <ViewerToolbar view={view} dispatch={dispatch} onReset={reset} grey={frame?.samples !== 3} />
+      {volume !== null && <PlanePicker plane={plane} onChange={changePlane} />}
+      <ErrorMessage error={error} />
+      <ViewerCanvas frame={frame} view={view} dispatch={dispatch} onStep={step} onReset={reset}
+        label={`${noun} ${position + 1} of ${stack.length}${volume === null ? '' : `, ${plane}`}`} />
+      {frame === null && error === null && <p role="status">Loading the image…</p>}
+      <StackSlider position={position} count={stack.length} noun={noun} onChange={setPosition} />
+      {canSeeTags && isDicom && current !== undefined && (
+        <>
+          <button type="button" className="button button-small" aria-expanded={showTags} onClick={() => setShowTags((s) => !s)} data-testid="toggle-tags">
+            {showTags ? 'Hide DICOM tags' : 'Show DICOM tags'}
+          </button>
+          {showTags && <TagPanel instanceId={current.instanceId} />}
+        </>
+      )}
+    </div>
+  );
+}
