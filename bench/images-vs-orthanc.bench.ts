@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startClamd, type ClamdInstance } from '../test/helpers/clamd.ts';
 import { dicomInstance, element } from '../test/fixtures/ingest/builders.ts';
-import { count, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { count, cpuBetween, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
 
 const instancesWanted = Number(process.env.BENCH_INSTANCES ?? 500);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -133,8 +133,8 @@ interface Server {
   base: string;
   headers: Record<string, string>;
   pid: number;
-  /** CPU seconds of the server and its helpers (PostgreSQL for Clarus; clamd is not counted). */
-  cpu(): number;
+  /** CPU seconds per process of the server and its helpers (PostgreSQL for Clarus; clamd is not counted), for cpuBetween(). */
+  cpu(): Map<number, number>;
   /** Prepares the patients the data refers to (Clarus matches PatientID ↔ MRN). */
   patients(mrns: readonly string[]): Promise<void>;
   /** Uploads one file through the server's single-file API; resolves when acknowledged. */
@@ -208,7 +208,7 @@ async function startClarus(): Promise<Server> {
     const patientIds = new Map<string, string>();
     return {
       name: 'Clarus', base, headers, pid: child.pid as number,
-      cpu: () => processCpu(child.pid as number) + [...postgresCpu(pgc.dataDir).values()].reduce((a, b) => a + b, 0),
+      cpu: () => postgresCpu(pgc.dataDir).set(child.pid as number, processCpu(child.pid as number)),
       async patients(mrns) {
         for (const mrn of mrns) {
           if (patientIds.has(mrn)) continue;
@@ -270,7 +270,7 @@ async function startOrthanc(): Promise<Server> {
     const plugins = (await (await fetch(`${base}/plugins`)).json()) as string[];
     log(`Orthanc ${version} (plugins: ${plugins.join(', ')})`);
     return {
-      name: 'Orthanc', base, headers: {}, pid: child.pid as number, cpu: () => processCpu(child.pid as number),
+      name: 'Orthanc', base, headers: {}, pid: child.pid as number, cpu: () => new Map([[child.pid as number, processCpu(child.pid as number)]]),
       async patients() {
         // Orthanc takes PatientID as given.
       },
@@ -311,7 +311,7 @@ async function run(server: Server, total: number, workers: number, task: (i: num
   const m1 = machineCpu();
   return {
     count: done, seconds, perSecond: done / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95),
-    serverCpu: (server.cpu() - cpu0) / seconds, machineBusy: (m1.busy - m0.busy) / (m1.total - m0.total),
+    serverCpu: cpuBetween(cpu0, server.cpu()) / seconds, machineBusy: (m1.busy - m0.busy) / (m1.total - m0.total),
   };
 }
 
