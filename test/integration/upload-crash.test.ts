@@ -80,8 +80,8 @@ test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, not
       const reply = await fetch(`${base}/api/patients/${patientId}/images`, { method: 'POST', headers: { ...headers, 'content-type': 'application/dicom' }, body: file });
       if (reply.status === 201) {
         acknowledged.set(((await reply.json()) as { instanceId: string }).instanceId, file);
-        // Kill once a few are acknowledged: the rest are somewhere in the pipeline.
-        if (acknowledged.size >= 3 && !killed) {
+        // Kill at the first acknowledgement: the others are somewhere in the pipeline.
+        if (acknowledged.size >= 1 && !killed) {
           killed = true;
           server.child.kill('SIGKILL');
         }
@@ -93,7 +93,7 @@ test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, not
   await Promise.all(uploads);
   if (!killed) server.child.kill('SIGKILL');
   await new Promise((ok) => server.child.once('exit', ok).unref());
-  assert.ok(acknowledged.size >= 3, `some uploads were acknowledged before the kill (${acknowledged.size})`);
+  assert.ok(acknowledged.size >= 1, `an upload was acknowledged before the kill (${acknowledged.size})`);
 
   server = await serve();
   t.diagnostic(`acknowledged ${acknowledged.size} of 20; restart: ${server.output.join('').match(/removed \d+ object\(s\)[^\n]*/)?.[0] ?? 'no orphan object to remove'}`);
