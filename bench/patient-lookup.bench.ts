@@ -103,6 +103,8 @@ interface Phase {
   entriesPerLookup: number; appendP50: number; appendP95: number;
   /** Shares of the whole machine (all cores). */
   cpuBusy: number; nodeCpu: number; postgresCpu: number;
+  /** CPU time per lookup (µs), Node and the PostgreSQL processes (both databases): less dependent on other load. */
+  nodeUsPerLookup: number; postgresUsPerLookup: number;
 }
 
 /**
@@ -151,6 +153,7 @@ async function phase<T>(pgc: BenchPostgres, what: string, round: number, clients
     statementsPerLookup: (mainStatements() - statements0) / latencies.length, meanCandidates: avg(candidates), meanResults: avg(results), wrong, refused,
     entriesPerLookup: appends.length / latencies.length, appendP50: percentile(appends, 50), appendP95: percentile(appends, 95),
     cpuBusy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), nodeCpu: (node.user + node.system) / 1e6 / elapsed / cores, postgresCpu: pgSeconds / elapsed / cores,
+    nodeUsPerLookup: (node.user + node.system) / latencies.length, postgresUsPerLookup: (pgSeconds * 1e6) / latencies.length,
   };
 }
 
@@ -271,6 +274,23 @@ async function main(): Promise<void> {
       return { executionMs: top?.['Execution Time'] ?? Number.NaN, nodes };
     });
 
+    // Node-side crypto of one MRN lookup, without the database: the MRN's blind index (HMAC) and opening
+    // the 8 sealed fields of a row with its (already unwrapped) data key.
+    const cryptoCost = await uow.read(tenantId, async (tx) => {
+      const indexer = await protection.indexer(tx, tenantId);
+      const mrn = mrnOf(randomInt(targetPatients));
+      const [stored] = await realByIndex(tx, scope, { mrn: indexer.exact('mrn', mrn) }, 1);
+      if (!stored) throw new Error('no patient for the crypto timing');
+      const key = await protection.patientKey(tx, tenantId, stored.id, stored.dataKeyVersion);
+      const time = (n: number, work: () => unknown) => {
+        for (let k = 0; k < 200; k += 1) work();
+        const t0 = performance.now();
+        for (let k = 0; k < n; k += 1) work();
+        return ((performance.now() - t0) * 1000) / n;
+      };
+      return { hmacUs: time(5000, () => indexer.exact('mrn', mrn)), openUs: time(2000, () => protection.open(key, tenantId, stored)) };
+    });
+
     const origin = (i: number): RequestOrigin => ({ sourceAddress: '127.0.0.1', requestId: `bench-${i}` });
     const byMrn = (mrn: string): PatientSearch => ({ mrn, limit: 50, offset: 0 });
     const existing = () => mrnOf(randomInt(targetPatients));
@@ -310,7 +330,7 @@ async function main(): Promise<void> {
           const p = await phase(pgc, kind.what, round, clients, kind.total, kind.make as never);
           phases.push(p);
           // Also on stderr, so that a run cut short keeps its figures.
-          log(`  p50 ${ms(p.p50)}, p95 ${ms(p.p95)}, p99 ${ms(p.p99)}, ${count(p.perSecond)}/s, candidates ${p.meanCandidates.toFixed(1)}, refused ${p.refused}, wrong ${p.wrong}, CPU other processes ${((p.cpuBusy - p.nodeCpu - p.postgresCpu) * 100).toFixed(0)} %`);
+          log(`  p50 ${ms(p.p50)}, p95 ${ms(p.p95)}, p99 ${ms(p.p99)}, ${count(p.perSecond)}/s, candidates ${p.meanCandidates.toFixed(1)}, refused ${p.refused}, wrong ${p.wrong}, CPU other processes ${((p.cpuBusy - p.nodeCpu - p.postgresCpu) * 100).toFixed(0)} %, CPU per lookup ${count(p.nodeUsPerLookup)} + ${count(p.postgresUsPerLookup)} µs`);
         }
       }
     };
@@ -373,11 +393,11 @@ async function main(): Promise<void> {
       '',
       `Fill: ${count(targetPatients)} patients in ${(fillMs / 1000).toFixed(1)} s, ${count(targetPatients / (fillMs / 1000))} patients/s (real indexes, data keys and field encryption; batches of ${batchSize} in ${fillWorkers} concurrent transactions, no audit entries).`,
       '',
-      '| lookup | round | clients | lookups | lookups/s | p50 | p95 | p99 | max | main-DB statements per lookup | candidates (blind index) | results | wrong answers | refused (too broad) | audit entries per lookup | audit append p50 / p95 | machine CPU busy | Node | PostgreSQL | other processes |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-      ...phases.map((p) => `| ${p.what} | ${p.round} | ${p.clients} | ${count(p.lookups)} | ${count(p.perSecond)} | ${ms(p.p50)} | ${ms(p.p95)} | ${ms(p.p99)} | ${ms(p.max)} | ${p.statementsPerLookup.toFixed(1)} | ${p.meanCandidates.toFixed(1)} | ${p.meanResults.toFixed(1)} | ${p.wrong} | ${p.refused} | ${p.entriesPerLookup.toFixed(1)} | ${p.entriesPerLookup > 0 ? `${ms(p.appendP50)} / ${ms(p.appendP95)}` : '–'} | ${pct(p.cpuBusy)} | ${pct(p.nodeCpu)} | ${pct(p.postgresCpu)} | ${pct(other(p))} |`),
+      '| lookup | round | clients | lookups | lookups/s | p50 | p95 | p99 | max | main-DB statements per lookup | candidates (blind index) | results | wrong answers | refused (too broad) | audit entries per lookup | audit append p50 / p95 | machine CPU busy | Node | PostgreSQL | other processes | CPU per lookup: Node + PostgreSQL |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...phases.map((p) => `| ${p.what} | ${p.round} | ${p.clients} | ${count(p.lookups)} | ${count(p.perSecond)} | ${ms(p.p50)} | ${ms(p.p95)} | ${ms(p.p99)} | ${ms(p.max)} | ${p.statementsPerLookup.toFixed(1)} | ${p.meanCandidates.toFixed(1)} | ${p.meanResults.toFixed(1)} | ${p.wrong} | ${p.refused} | ${p.entriesPerLookup.toFixed(1)} | ${p.entriesPerLookup > 0 ? `${ms(p.appendP50)} / ${ms(p.appendP95)}` : '–'} | ${pct(p.cpuBusy)} | ${pct(p.nodeCpu)} | ${pct(p.postgresCpu)} | ${pct(other(p))} | ${count(p.nodeUsPerLookup)} + ${count(p.postgresUsPerLookup)} µs |`),
       '',
-      `MRN index query (EXPLAIN ANALYZE as the application role, RLS applied): ${plan.nodes.join(' → ')}, execution ${ms(plan.executionMs)}.`,
+      `MRN index query (EXPLAIN ANALYZE as the application role, RLS applied): ${plan.nodes.join(' → ')}, execution ${ms(plan.executionMs)}. Node crypto per lookup without the database: MRN blind index (HMAC-SHA256) ${cryptoCost.hmacUs.toFixed(1)} µs, opening a row's 8 sealed fields ${cryptoCost.openUs.toFixed(1)} µs.`,
       '',
       `Name prefixes: the ${coverage.terms.length} three-letter prefixes of the family names bring ${count(Math.min(...termCandidates))}–${count(Math.max(...termCandidates))} candidates each from the blind index (median ${count(percentile(termCandidates, 50))}; ${coverage.distinctPrefixes.toLocaleString('en-US')} distinct name prefixes in the data share 65,536 token values). Over the cap of ${count(NAME_CANDIDATE_CAP)} (refused as too broad): ${refusedTerms.length === 0 ? 'none' : refusedTerms.map((t) => `"${t.term}" ${count(t.candidates)} candidates, its token shared with ${t.collisions.slice(0, 3).join(', ') || 'no other prefix'}`).join('; ')}.`,
       '',

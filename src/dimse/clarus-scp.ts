@@ -92,7 +92,20 @@ export class ClarusScp extends Scp {
   }
 
   override associationRequested(request: association.Association): void {
-    this.run(() => this.negotiate(request));
+    this.run(async () => {
+      try {
+        await this.negotiate(request);
+      } catch (error) {
+        // Clarus cannot decide now (e.g. the database is unreachable): a transient rejection, so the peer retries later.
+        if (!this.finished && !this.accepted) {
+          const { RejectResult, RejectSource, RejectReason } = constants;
+          this.finished = true;
+          this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.TemporaryCongestion);
+          this.connection.end();
+        }
+        throw error;
+      }
+    });
   }
 
   private async negotiate(request: association.Association): Promise<void> {
@@ -137,9 +150,11 @@ export class ClarusScp extends Scp {
     this.sendAssociationReleaseResponse();
   }
 
+  /** A-ABORT received: the acceptor closes the transport (PS3.8 §9.2, action AA-3); the peer's ARTIM timer waits for it. */
   override abort(): void {
     this.ctx.log.warn({ association: this.associationId }, 'DIMSE association aborted by the peer');
     this.finish();
+    this.connection.destroy();
   }
 
   /** The association is over (released, aborted or the connection lost): unfinished data sets are dropped. */
@@ -183,7 +198,7 @@ export class ClarusScp extends Scp {
       sopClassUid, sopInstanceUid: trimUid(request.getAffectedSopInstanceUid()),
       transferSyntaxUid: trimUid(context.getAcceptedTransferSyntaxUid()), sendingAeTitle: accepted.peer.aeTitle, receivingAeTitle: this.ctx.aeTitle,
     });
-    const sink = new StoreSink(header, this.ctx.maxBytes);
+    const sink = new StoreSink(header, this.ctx.maxBytes, { pause: () => this.connection.pause(), resume: () => this.connection.resume() });
     const ingest = this.ctx.services.ingest.ingest(accepted.principal, { source: sink.source, declaredSize: null, contentType: 'application/dicom', patientId: null, channel: 'dimse' }, this.origin(request.getMessageId()));
     const answer = ingest.then(
       (outcome): DimseAnswer => {

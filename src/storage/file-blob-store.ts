@@ -134,15 +134,32 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Removes the blob, and any temp file of an unfinished write of the same id (a crash mid-write
+   * leaves one: the sweep of interrupted uploads deletes by id). Only call it for an id whose write is
+   * over. False when there was nothing to remove.
+   */
   async delete(id: string): Promise<boolean> {
+    const removedTemp = await this.deleteTemporaryOf(id);
     try {
       await unlink(this.pathOf(id));
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return false;
+      if (errorCode(error) === 'ENOENT') return removedTemp;
       throw error;
     }
     await syncDirectory(this.shardOf(id));
     return true;
+  }
+
+  private async deleteTemporaryOf(id: string): Promise<boolean> {
+    assertBlobId(id);
+    const dir = join(this.root, TEMP_DIR);
+    let removed = false;
+    for (const name of await readdir(dir)) {
+      if (!name.startsWith(`${id}.`)) continue;
+      await unlink(join(dir, name)).then(() => { removed = true; }, () => undefined);
+    }
+    return removed;
   }
 
   async *listIds(): AsyncIterable<string> {

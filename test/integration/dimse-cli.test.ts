@@ -3,7 +3,8 @@
  * database; the association side is in dimse.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,15 +53,50 @@ describe('clarus dimse peers', () => {
     assert.match(badAe.stderr, /^clarus: --ae: an AE title has 1 to 16 characters/mu);
     const badHost = await clarus(['dimse', 'peers', 'add', '--tenant', 'dimse-site', '--ae', 'WS1', '--role', 'Viewer', '--hosts', 'scanner.example.org']);
     assert.equal(badHost.code, 1);
+    assert.match(badHost.stderr, /^clarus: --hosts: give IP addresses or CIDR blocks/mu);
 
     const listed = await clarus(['dimse', 'peers', 'list', '--tenant', 'dimse-site']);
     assert.match(listed.stdout, /^CT_SCANNER_1\tTechnician\tall patients of the role\t10\.1\.2\.3,10\.1\.3\.0\/24\tpeer [0-9a-f-]{36}$/mu);
     assert.equal((await clarus(['dimse', 'peers', 'list', '--tenant', 'dimse-other'])).stdout, '', 'another organisation sees none of them');
 
     assert.equal((await clarus(['dimse', 'peers', 'remove', '--tenant', 'dimse-site', '--ae', 'CT_SCANNER_1'])).code, 0);
-    assert.equal((await clarus(['dimse', 'peers', 'list', '--tenant', 'dimse-site'])).stdout, '');
     const again = await clarus(['dimse', 'peers', 'remove', '--tenant', 'dimse-site', '--ae', 'CT_SCANNER_1']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^clarus: Not found\.$/mu);
   });
+
+  test('clarus serve starts the listener on the configured address and closes it on SIGTERM', async () => {
+    const added = await clarus(['dimse', 'peers', 'add', '--tenant', 'dimse-site', '--ae', 'SERVE_PEER', '--role', 'Viewer', '--hosts', '127.0.0.1']);
+    assert.equal(added.code, 0, added.stderr);
+    const [httpPort, dimsePort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [bin, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, PORT: String(httpPort), CLARUS_DIMSE_PORT: String(dimsePort), CLARUS_ALLOW_UNSCANNED: 'true', CLARUS_LOG_LEVEL: 'warn' },
+    });
+    const lines: string[] = [];
+    const exited = new Promise<number | null>((ok) => child.once('exit', ok));
+    await new Promise<void>((ok, fail) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        lines.push(chunk);
+        if (lines.join('').includes('Clarus is running')) ok();
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => lines.push(chunk));
+      void exited.then((code) => fail(new Error(`serve exited with ${String(code)}: ${lines.join('')}`)));
+    });
+    assert.match(lines.join(''), new RegExp(`DIMSE: AE title CLARUS at 127\\.0\\.0\\.1:${dimsePort}`, 'u'));
+    const echo = () => new Promise<number>((ok) => {
+      execFile('echoscu', ['-aet', 'SERVE_PEER', '-aec', 'CLARUS', '127.0.0.1', String(dimsePort)], { env: { ...process.env, TCP_NODELAY: '1' } }, (error) => ok(error ? 1 : 0));
+    });
+    assert.equal(await echo(), 0);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(await echo(), 1, 'the port is closed');
+  });
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((ok) => server.once('listening', ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((ok) => server.close(ok));
+  return port;
+}

@@ -42,7 +42,14 @@ function serve(): Promise<{ child: ChildProcess; output: string[] }> {
     });
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${output.join('')}`)));
+    setTimeout(() => fail(new Error(`serve did not start in 60 s: ${output.join('')}`)), 60_000).unref();
   });
+}
+
+/** Resolves once the child has exited — also when it already had (an 'exit' listener added late never fires). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((ok) => child.once('exit', () => ok()));
 }
 
 before(async () => {
@@ -59,7 +66,7 @@ after(async () => {
   await clamd.stop();
 });
 
-test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, nothing is left half-stored', async (t) => {
+test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, nothing is left half-stored', { timeout: 180_000 }, async (t) => {
   let server = await serve();
   const key = spawnSync(process.execPath, [bin, 'apikeys', 'create', '--tenant', 'main', '--role', 'Technician', '--name', 'crash-test'], { env, encoding: 'utf8' });
   assert.equal(key.status, 0, key.stderr);
@@ -77,7 +84,8 @@ test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, not
   let killed = false;
   const uploads = files.map(async (file) => {
     try {
-      const reply = await fetch(`${base}/api/patients/${patientId}/images`, { method: 'POST', headers: { ...headers, 'content-type': 'application/dicom' }, body: file });
+      // A client that gets no answer counts the upload as not acknowledged (the signal bounds the wait).
+      const reply = await fetch(`${base}/api/patients/${patientId}/images`, { method: 'POST', headers: { ...headers, 'content-type': 'application/dicom' }, body: file, signal: AbortSignal.timeout(30_000) });
       if (reply.status === 201) {
         acknowledged.set(((await reply.json()) as { instanceId: string }).instanceId, file);
         // Kill at the first acknowledgement: the others are somewhere in the pipeline.
@@ -92,14 +100,14 @@ test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, not
   });
   await Promise.all(uploads);
   if (!killed) server.child.kill('SIGKILL');
-  await new Promise((ok) => server.child.once('exit', ok).unref());
+  await exited(server.child);
   assert.ok(acknowledged.size >= 1, `an upload was acknowledged before the kill (${acknowledged.size})`);
 
   server = await serve();
   t.diagnostic(`acknowledged ${acknowledged.size} of 20; restart: ${server.output.join('').match(/removed \d+ object\(s\)[^\n]*/)?.[0] ?? 'no orphan object to remove'}`);
   try {
     for (const [instanceId, file] of acknowledged) {
-      const reply = await fetch(`${base}/api/images/instances/${instanceId}/file`, { headers });
+      const reply = await fetch(`${base}/api/images/instances/${instanceId}/file`, { headers, signal: AbortSignal.timeout(30_000) });
       assert.equal(reply.status, 200, `acknowledged ${instanceId} is retrievable`);
       const bytes = Buffer.from(await reply.arrayBuffer());
       assert.ok(bytes.subarray(128).equals(file.subarray(128)), 'and intact');
@@ -120,6 +128,6 @@ test('SIGKILL during 20 concurrent uploads: acknowledged uploads are intact, not
     }
   } finally {
     server.child.kill('SIGTERM');
-    await new Promise((ok) => server.child.once('exit', ok));
+    await exited(server.child);
   }
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import type { BlindIndexer } from '../../crypto/blind-index.ts';
 import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import { imageRepository } from '../../data/repositories/image.repository.ts';
@@ -20,6 +19,19 @@ import { stageUpload } from './stage-upload.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { validateUpload, type AcceptedFile, type UploadLimits } from './validate-upload.ts';
 import { describeInstance, type InstanceFacts } from './instance-facts.ts';
+
+/** Reads a stream of known length into one buffer, without the chunk list and copy of a concat. */
+async function readExactly(stream: Readable, size: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (offset + chunk.length > size) throw new IngestRefusal('MALFORMED', 'the staged object is longer than what was received');
+    chunk.copy(out, offset);
+    offset += chunk.length;
+  }
+  if (offset !== size) throw new IngestRefusal('TRUNCATED', 'the staged object is shorter than what was received');
+  return out;
+}
 
 export type IngestChannel = 'upload' | 'stow' | 'dimse';
 
@@ -114,7 +126,7 @@ export class IngestService {
       }
       const release = await this.memory.acquire(staged.size);
       try {
-        const bytes = await buffer(await this.quarantineStore.open(() => Promise.resolve(key), stagingId));
+        const bytes = await readExactly(await this.quarantineStore.open(() => Promise.resolve(key), stagingId), staged.size);
         const file = await validateUpload(bytes, request.contentType, this.settings);
         return await this.store(principal, request, file, staged.sha256, origin);
       } finally {

@@ -1,4 +1,4 @@
-import { validateDicom, zeroPreamble, type DicomSummary } from '../../ingest/dicom-validate.ts';
+import { validateDicom, type DicomSummary } from '../../ingest/dicom-validate.ts';
 import { reencodeWithoutMetadata } from '../../ingest/image-validate.ts';
 import { IngestRefusal, type IngestResult } from '../../ingest/ingest-errors.ts';
 import { checkNiftiHeader, gunzipCapped, type NiftiHeader } from '../../ingest/nifti-validate.ts';
@@ -25,7 +25,8 @@ function unwrap<T>(result: IngestResult<T>): T {
 
 /**
  * ING-1 and ING-4: the type comes from the bytes, and the declared Content-Type must agree; each
- * type is then checked by its own hardened validator. What is stored: DICOM with its preamble zeroed
+ * type is then checked by its own hardened validator. `bytes` is the caller's to give away: DICOM is
+ * changed in place. What is stored: DICOM with its preamble zeroed
  * (CVE-2019-11687), NIfTI as sent (its header checked before anything is allocated, gzip capped),
  * PNG and JPEG re-encoded without any metadata.
  */
@@ -36,7 +37,10 @@ export async function validateUpload(bytes: Buffer, declaredContentType: string 
   switch (kind) {
     case 'dicom': {
       const dicom = unwrap(validateDicom(bytes));
-      return { kind: 'dicom', bytes: zeroPreamble(bytes), dicom };
+      // CVE-2019-11687: the preamble is zeroed in place (the buffer is this upload's own copy; a second
+      // copy of a 100 MB file is what the memory budget is there to avoid).
+      bytes.fill(0, 0, 128);
+      return { kind: 'dicom', bytes, dicom };
     }
     case 'nifti1':
     case 'nifti2':
