@@ -20,7 +20,8 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback TCP port (the OS picks one; the probe socket is closed again). */
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {

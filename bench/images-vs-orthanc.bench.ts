@@ -18,13 +18,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startClamd, type ClamdInstance } from '../test/helpers/clamd.ts';
 import { dicomInstance, element } from '../test/fixtures/ingest/builders.ts';
-import { count, cpuBetween, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { count, cpuBetween, freePort, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
 
 const instancesWanted = Number(process.env.BENCH_INSTANCES ?? 500);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -103,16 +102,6 @@ function multipart(parts: readonly Buffer[]): { body: Buffer; type: string } {
 
 // ---------------------------------------------------------------- processes
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => ok(port));
-    });
-    server.on('error', fail);
-  });
-}
 
 /** Resident memory (VmRSS) of a process, bytes. */
 function rss(pid: number): number {
