@@ -40,6 +40,16 @@ import { ImageQueryService } from './services/images/image-query.service.ts';
 import { ImageViewService } from './services/images/image-view.service.ts';
 import { DimsePeerService } from './services/dimse-peer.service.ts';
 import { ObjectJanitor } from './services/images/object-janitor.ts';
+import { ConsentService } from './services/consent.service.ts';
+import { DeidService } from './services/deid/deid-keys.service.ts';
+import { DeidSettingsService } from './services/deid/deid-settings.service.ts';
+import { DeidentifiedCopies } from './services/deid/deidentified-copies.ts';
+import { DeidentifiedInputService } from './services/deid/deidentified-inputs.service.ts';
+import { PixelReviewService } from './services/deid/pixel-review.service.ts';
+import { ResearchExportService } from './services/research-export/research-export.service.ts';
+import { ReconciliationParking } from './services/images/reconciliation-parking.ts';
+import { ReconciliationService } from './services/images/reconciliation.service.ts';
+import { ResumableUploadService } from './services/images/resumable-upload.service.ts';
 
 /** Everything the HTTP layer and the CLI use; built once, passed down (no hidden singletons). */
 export interface Services {
@@ -67,7 +77,14 @@ export interface Services {
   viewer: ImageViewService;
   dimsePeers: DimsePeerService;
   janitor: ObjectJanitor;
+  reconciliation: ReconciliationService;
+  uploads: ResumableUploadService;
   probing: ProbingDetector;
+  consents: ConsentService;
+  deidSettings: DeidSettingsService;
+  pixelReviews: PixelReviewService;
+  deidentifiedInputs: DeidentifiedInputService;
+  researchExports: ResearchExportService;
   readiness(): Promise<{ database: boolean; auditDatabase: boolean }>;
 }
 
@@ -134,6 +151,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   await blobs.sweepTemporary();
   const objects = new PatientObjects(databases.unitOfWork, protection, new EncryptedBlobStore(blobs));
   const images = new ImageQueryService(ctx, scopes, protection, objects);
+  // Issue 7: consent, de-identification settings and keys, pixel review, AI inputs, research exports.
+  const consents = new ConsentService(ctx, scopes);
+  const deidSettings = new DeidSettingsService(ctx);
+  const deidKeys = new DeidService(databases.unitOfWork, protection);
+  const copies = new DeidentifiedCopies(objects);
+  // Unmatched DICOM waits, sealed under the tenant's quarantine key, for a patient (issue 6 item 1).
+  const parking = new ReconciliationParking(ctx, protection, new EncryptedBlobStore(blobs));
   const services: Services = {
     sessions,
     signIn: new SignInService(ctx, sessions, throttle),
@@ -158,12 +182,22 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       maxBytes: config.ingest.maxBytes, allowUnscanned: config.ingest.allowUnscanned, maxImagePixels: 100_000_000, memoryBudget: config.ingest.memoryBudget,
       // A .nii.gz is inflated to check its header against its size: at most 512 MiB, 300:1 (bombs).
       maxInflatedBytes: 512 * 1024 * 1024, maxInflateRatio: 300,
-    }),
+    }, parking),
     images,
     viewer: new ImageViewService(images),
     dimsePeers: new DimsePeerService(ctx),
-    janitor: new ObjectJanitor(databases.unitOfWork, objects, clock),
+    janitor: new ObjectJanitor(databases.unitOfWork, objects, clock, () => services.uploads.sweepExpired()),
+    // tus resumable uploads: chunks sealed under the tenant's quarantine key, then the same ingest pipeline.
+    uploads: new ResumableUploadService(ctx, scopes, protection, { ingest: (...args) => services.ingest.ingest(...args) }, new EncryptedBlobStore(blobs), {
+      maxBytes: config.ingest.maxBytes, ttlSeconds: 24 * 3600, lockStaleSeconds: 600,
+    }),
+    reconciliation: new ReconciliationService(ctx, parking, { storeParked: (...args) => services.ingest.storeParked(...args) }),
     probing: new ProbingDetector(securityEvents, clock),
+    consents,
+    deidSettings,
+    pixelReviews: new PixelReviewService(ctx, images, deidSettings, copies),
+    deidentifiedInputs: new DeidentifiedInputService(ctx, images, protection, consents, deidKeys, deidSettings, copies),
+    researchExports: new ResearchExportService(ctx, images, protection, consents, deidKeys, deidSettings, copies, new EncryptedBlobStore(blobs), { ttlHours: config.exports.ttlHours, staleSeconds: 120 }),
     readiness: () => checkDatabases(databases),
   };
   return {

@@ -6,7 +6,7 @@ import { deidentifyFile } from '../deid/deid-file.ts';
 import type { DeidKeys, DicomDeidOptions } from '../deid/dicom-deidentify.ts';
 import { DEID_OPTION_NAMES, isDeidOption, parseSafePrivate, type DeidOption, type SafePrivateAttribute } from '../deid/deid-options.ts';
 import type { PixelTextPolicy } from '../deid/pixel-text-risk.ts';
-import { DeidService } from '../services/deid.service.ts';
+import { DeidService } from '../services/deid/deid-keys.service.ts';
 import { parseArgument, slugArgument } from './cli-arguments.ts';
 import { progressBar } from './progress-bar.ts';
 import { withComposition } from './run-with-services.ts';

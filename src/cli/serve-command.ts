@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { compose } from '../compose.ts';
 import { buildApp } from '../app.ts';
 import { DimseListener } from '../dimse/dimse-listener.ts';
+import { startExportJobs } from '../jobs/background-jobs.ts';
 
 /**
  * `clarus serve`: starts the embedded database when no DATABASE_URL is set, applies migrations,
@@ -43,16 +44,26 @@ export async function serve(out: (line: string) => void): Promise<void> {
   rotateKeys();
   const keyRotation = setInterval(rotateKeys, 3600_000);
   keyRotation.unref();
+  // Resumable uploads abandoned for 24 hours go, with their encrypted chunks (the start-up sweep did it once).
+  const uploadSweep = setInterval(() => {
+    composition.services.uploads.sweepExpired()
+      .then((removed) => { if (removed > 0) app.log.info({ removed }, 'expired resumable uploads removed'); })
+      .catch((error: unknown) => app.log.error({ err: error }, 'expired resumable uploads could not be swept'));
+  }, 3600_000);
+  uploadSweep.unref();
   // Security events also reach the structured log (ids and classes only), for log-based alerting.
   securityLog = (event) => app.log.warn(event, 'security event');
   // DCM-2: the DIMSE listener, when CLARUS_DIMSE_PORT is set; it closes first on stop.
   const dimse = config.dimse.port === null ? undefined
     : new DimseListener({ ...config.dimse, port: config.dimse.port, maxBytes: config.ingest.maxBytes }, composition.services, app.log);
+  // Issue 7: research exports queued here or by another process run in the background.
+  const exportJobs = startExportJobs(composition.services.researchExports, (error) => app.log.error({ err: error }, 'research export job failed'));
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await dimse?.stop();
+    await exportJobs.stop();
     await app.close();
     await composition.close();
     process.exit(0);
@@ -68,6 +79,7 @@ export async function serve(out: (line: string) => void): Promise<void> {
     const listening = await dimse?.start();
     if (listening) out(`DIMSE: AE title ${config.dimse.aeTitle} at ${listening.host}:${listening.port}${listening.tls ? ' (TLS)' : ''}`);
   } catch (error) {
+    await exportJobs.stop();
     await app.close();
     await composition.close();
     throw error;

@@ -63,6 +63,9 @@ export const environmentSchema = z.object({
   CLARUS_INGEST_MEMORY_BYTES: z.coerce.number().int().min(16 * 1024 * 1024).max(64 * 1024 ** 3).default(512 * 1024 * 1024),
   CLARUS_ORPHAN_SWEEP_AGE: seconds(900, 0, 7 * 86_400),
 
+  // Issue 7: research export archives are destroyed this many hours after they are made.
+  CLARUS_EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+
   CLARUS_TLS_CERT_FILE: z.string().optional(),
   CLARUS_TLS_KEY_FILE: z.string().optional(),
 

@@ -24,6 +24,8 @@ export interface Config {
   keys: { provider: RootKeyConfig; rotationDays: number; rewrapBatch: number };
   /** Uploads (ING-2, ING-3): size limit, the malware scanner, and the sweep of orphaned objects. */
   ingest: { maxBytes: number; clamdUrl: string | null; allowUnscanned: boolean; orphanSweepAge: number; memoryBudget: number };
+  /** Research exports (issue 7): hours an archive is kept. */
+  exports: { ttlHours: number };
   /** Where encrypted objects (images, results, exports) live. */
   objectsDir: string;
   audit: { checkpointMs: number; verifyInterval: number };
@@ -167,6 +169,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     poolMax: env.DATABASE_POOL_MAX,
     secrets: { jwtKey: jwtKey as string, secretKey: decodeKeyMaterial(secretKeyText as string) as Buffer, auditKey: auditKey as string },
     keys: { provider: provider as RootKeyConfig, rotationDays: env.CLARUS_KEY_ROTATION_DAYS, rewrapBatch: env.CLARUS_KEY_REWRAP_BATCH },
+    exports: { ttlHours: env.CLARUS_EXPORT_TTL_HOURS },
     ingest: { maxBytes: env.CLARUS_UPLOAD_MAX_BYTES, clamdUrl: clamdUrl ?? null, allowUnscanned: env.CLARUS_ALLOW_UNSCANNED, orphanSweepAge: env.CLARUS_ORPHAN_SWEEP_AGE, memoryBudget: env.CLARUS_INGEST_MEMORY_BYTES },
     objectsDir: resolve(env.CLARUS_OBJECTS_DIR ?? resolve(dataDir, 'objects')),
     audit: { checkpointMs: env.CLARUS_AUDIT_CHECKPOINT_MS, verifyInterval: env.CLARUS_AUDIT_VERIFY_INTERVAL },

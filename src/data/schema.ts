@@ -37,7 +37,7 @@ export interface PatientsTable {
 /** Tenant keys wrapped by a root key (KEY-2); retired versions keep their row without key material. */
 export interface TenantKeysTable {
   tenant_id: string;
-  purpose: 'kek' | 'blind-index' | 'pseudonym' | 'quarantine';
+  purpose: 'kek' | 'blind-index' | 'pseudonym' | 'quarantine' | 'export';
   version: number;
   root_key_id: string;
   wrapped_key: Buffer | null;
@@ -166,6 +166,29 @@ export interface PendingObjectsTable {
   created_at: CreatedAt;
 }
 
+/**
+ * Resumable (tus) upload sessions (0008): ids, sizes and the encrypted chunk objects in order; the
+ * outcome (ids or a refusal code, never PHI) once the file went through the ingest pipeline.
+ */
+export interface ResumableUploadsTable {
+  id: string;
+  tenant_id: string;
+  owner_id: string;
+  upload_length: ColumnType<string, number, number>;
+  upload_offset: ColumnType<string, number | undefined, number>;
+  chunk_ids: ColumnType<string[], string[] | undefined, string[]>;
+  chunk_sizes: ColumnType<string[], number[] | undefined, number[]>;
+  patient_id: string | null;
+  content_type: string;
+  state: ColumnType<'receiving' | 'finishing' | 'done', 'receiving' | undefined, 'receiving' | 'finishing' | 'done'>;
+  lock_id: string | null;
+  locked_at: Date | null;
+  outcome: ColumnType<Record<string, string> | null, string | null, string | null>;
+  created_at: CreatedAt;
+  updated_at: Date;
+  expires_at: Date;
+}
+
 export interface QuarantineTable {
   id: string;
   tenant_id: string;
@@ -173,6 +196,26 @@ export interface QuarantineTable {
   signature: string;
   size: ColumnType<string, number, number>;
   source: 'upload' | 'stow' | 'dimse';
+  created_at: CreatedAt;
+}
+
+/** Unmatched DICOM waiting for a patient (0007): identifying values only as ciphertext under the tenant's quarantine key. */
+export interface ReconciliationItemsTable {
+  id: string;
+  tenant_id: string;
+  key_version: number;
+  sop_uid_index: Buffer;
+  sop_uid_enc: Buffer;
+  study_uid_enc: Buffer;
+  dicom_patient_id_enc: Buffer | null;
+  patient_name_enc: Buffer | null;
+  study_date_enc: Buffer | null;
+  study_description_enc: Buffer | null;
+  modality: string | null;
+  content_index: Buffer;
+  size: ColumnType<string, number, number>;
+  channel: 'upload' | 'stow' | 'dimse';
+  uploaded_by: string | null;
   created_at: CreatedAt;
 }
 
@@ -191,6 +234,57 @@ export interface DimsePeersTable {
   hosts: string[] | null;
   created_by: string | null;
   created_at: CreatedAt;
+}
+
+/** De-identification workflow (0006): consent, pixel reviews, settings, research exports. */
+export interface PatientConsentsTable {
+  id: string;
+  tenant_id: string;
+  patient_id: string;
+  purpose: 'research' | 'clinical-ai';
+  status: 'granted' | 'refused' | 'withdrawn';
+  recorded_by: string | null;
+  recorded_at: Date;
+}
+
+export interface PixelReviewsTable {
+  instance_id: string;
+  tenant_id: string;
+  decision: 'confirmed-clean' | 'masked';
+  regions: ColumnType<unknown, string | null, string | null>;
+  reviewed_by: string;
+  reviewed_at: Date;
+}
+
+export interface DeidSettingsTable {
+  tenant_id: string;
+  pixel_policy: ColumnType<unknown, string, string>;
+  text_allow_list: string[];
+  safe_private: string[];
+  updated_by: string | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export type ResearchExportState = 'queued' | 'running' | 'ready' | 'downloaded' | 'failed' | 'expired';
+
+export interface ResearchExportsTable {
+  id: string;
+  tenant_id: string;
+  requested_by: string;
+  state: ResearchExportState;
+  purpose: string;
+  options: string[];
+  study_ids: string[];
+  total: Generated<number>;
+  done: Generated<number>;
+  withheld: Generated<number>;
+  size: ColumnType<string | null, number | null, number | null>;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  heartbeat_at: Date | null;
+  finished_at: Date | null;
+  expires_at: Date;
 }
 
 export interface UserDirectoryTable {
@@ -322,11 +416,17 @@ export interface Database {
   series: SeriesTable;
   instances: InstancesTable;
   quarantine: QuarantineTable;
+  reconciliation_items: ReconciliationItemsTable;
   pending_objects: PendingObjectsTable;
+  resumable_uploads: ResumableUploadsTable;
   care_team: CareTeamTable;
   break_glass_grants: BreakGlassGrantsTable;
   service_accounts: ServiceAccountsTable;
   api_keys: ApiKeysTable;
+  patient_consents: PatientConsentsTable;
+  pixel_reviews: PixelReviewsTable;
+  deid_settings: DeidSettingsTable;
+  research_exports: ResearchExportsTable;
 }
 
 /** The audit database (its content grows with the audit capability). */

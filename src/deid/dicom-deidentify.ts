@@ -16,7 +16,8 @@ import type { ProfileOptionColumn } from './generated/profile-table.ts';
 import { DatasetWalker, type ActionTaken, type DeidKeys, type TagClass } from './dicom-dataset-walker.ts';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, DicomReadError, EXPLICIT_VR_LITTLE_ENDIAN, readRawDicom, writeRawDicom, type RawDataset, type RawDicom } from './dcmjs-raw.ts';
 import { BASIC_PROFILE_CODE, checkOptions, CLEAN_PIXEL_DATA_CODE, deidOptions, type DeidSettings } from './deid-options.ts';
-import { assessPixelTextRisk, findMaskRule, maskNativePixels, unmaskableLayout, type NativePixelLayout, type PixelTextFacts, type PixelTextPolicy, type PixelTextRisk } from './pixel-text-risk.ts';
+import { assessPixelTextRisk, findMaskRule, maskNativePixels, unmaskableLayout, type NativePixelLayout, type PixelRegion, type PixelTextFacts, type PixelTextPolicy, type PixelTextRisk } from './pixel-text-risk.ts';
+import { capAgeString } from '../domain/safe-harbor.ts';
 import { textOf } from './dicom-values.ts';
 import type { DeidResult } from './deid-result.ts';
 import { validateDicom } from '../ingest/dicom-validate.ts';
@@ -33,7 +34,14 @@ export interface DicomDeidOptions extends DeidSettings {
     policy: PixelTextPolicy;
     /** An Administrator or Radiologist confirmed this instance free of text in its pixels. */
     confirmedClean?: boolean;
+    /** Regions a reviewer drew on this very instance: they replace the configured mask rules. */
+    reviewerRegions?: readonly PixelRegion[];
   };
+  /**
+   * HIPAA Safe Harbor (research exports): Patient's Age over 89 becomes 090Y, one that is not an
+   * Age String is removed (src/domain/safe-harbor.ts).
+   */
+  safeHarbor?: boolean;
 }
 
 export interface DicomDeidReport {
@@ -76,9 +84,20 @@ function pixelFacts(ds: RawDataset, meta: RawDataset): PixelTextFacts {
   };
 }
 
+/** What the burned-in text gate looks at in a Part 10 file, or undefined when it cannot be read. */
+export function readPixelTextFacts(bytes: Buffer): PixelTextFacts | undefined {
+  if (!validateDicom(bytes).ok) return undefined;
+  try {
+    const raw = readRawDicom(bytes);
+    return pixelFacts(raw.dict, raw.meta);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Blanks the configured regions, or says why it cannot (compressed or unusual pixel data). */
-function applyMasks(ds: RawDataset, transferSyntax: string, facts: PixelTextFacts, policy: PixelTextPolicy): { masked: number } | { refusal: string } {
-  const rule = findMaskRule(facts, policy);
+function applyMasks(ds: RawDataset, transferSyntax: string, facts: PixelTextFacts, policy: PixelTextPolicy, reviewerRegions?: readonly PixelRegion[]): { masked: number } | { refusal: string } {
+  const rule = reviewerRegions !== undefined && reviewerRegions.length > 0 ? { regions: reviewerRegions } : findMaskRule(facts, policy);
   if (rule === undefined) return { refusal: 'no pixel mask is configured for this device model and image size' };
   const native = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN].includes(transferSyntax);
   const pixels = ds['7FE00010']?.Value;
@@ -144,7 +163,7 @@ export function deidentifyDicom(bytes: Buffer, options: DicomDeidOptions, keys: 
     if (options.pixelText?.confirmedClean === true) {
       pixelReport.confirmedClean = true;
     } else {
-      const masked = applyMasks(ds, originalTransferSyntax, facts, options.pixelText?.policy ?? {});
+      const masked = applyMasks(ds, originalTransferSyntax, facts, options.pixelText?.policy ?? {}, options.pixelText?.reviewerRegions);
       if ('refusal' in masked) return { ok: false, code: 'BURNED_IN_TEXT', reason: `${risk.detail}; ${masked.refusal}` };
       pixelReport.masked = masked.masked;
       pixelsCleaned = true;
@@ -170,6 +189,12 @@ export function deidentifyDicom(bytes: Buffer, options: DicomDeidOptions, keys: 
     walker.walk(ds, 'normal');
   } catch {
     return { ok: false, code: 'UNREADABLE', reason: 'data set too deeply nested' };
+  }
+
+  if (options.safeHarbor === true && ds['00101010'] !== undefined) {
+    const age = capAgeString(first(ds, '00101010') ?? '');
+    if (age === undefined) delete ds['00101010'];
+    else ds['00101010'] = { vr: 'AS', Value: [age] };
   }
 
   // DEID-4: the keyed pseudonym as Patient's Name and Patient ID (Z and Z/D allow a dummy value).

@@ -199,10 +199,13 @@ export class ClarusScp extends Scp {
       transferSyntaxUid: trimUid(context.getAcceptedTransferSyntaxUid()), sendingAeTitle: accepted.peer.aeTitle, receivingAeTitle: this.ctx.aeTitle,
     });
     const sink = new StoreSink(header, this.ctx.maxBytes, { pause: () => this.connection.pause(), resume: () => this.connection.resume() });
-    const ingest = this.ctx.services.ingest.ingest(accepted.principal, { source: sink.source, declaredSize: null, contentType: 'application/dicom', patientId: null, channel: 'dimse' }, this.origin(request.getMessageId()));
+    const ingest = this.ctx.services.ingest.ingest(accepted.principal, { source: sink.source, declaredSize: null, contentType: 'application/dicom', patientId: null, channel: 'dimse', holdUnmatched: true }, this.origin(request.getMessageId()));
     const answer = ingest.then(
       (outcome): DimseAnswer => {
-        this.ctx.log.info({ association: this.associationId, tenantId: accepted.peer.tenantId, instance: outcome.instanceId, status: outcome.status }, 'DIMSE C-STORE stored');
+        // Unmatched DICOM held for reconciliation is durably kept: Success (PS3.4 §B.2.3), as the SCP
+        // has taken responsibility for the instance; the modality must not resend it.
+        const held = outcome.status === 'reconciliation';
+        this.ctx.log.info({ association: this.associationId, tenantId: accepted.peer.tenantId, ...(held ? { reconciliation: outcome.reconciliationId } : { instance: outcome.instanceId }), status: outcome.status }, held ? 'DIMSE C-STORE held for reconciliation' : 'DIMSE C-STORE stored');
         return { status: DimseStatus.Success, comment: null };
       },
       (error: unknown): DimseAnswer => {

@@ -34,8 +34,9 @@ export interface DimseAnswer {
  *   unavailable — conditions of this system, not of the data.
  * - A900: the data set contradicts its command (SOP Class/Instance UIDs differ, PS3.4 §B.2.3).
  * - C000: the data set cannot be understood or was refused by the malware scanner (it is in quarantine).
- * - 0110: understood but not stored: no patient of the tenant has its Patient ID as MRN, it belongs to
- *   another patient, or another object already has its SOP Instance UID.
+ * - 0110: understood but not stored: it belongs to another patient, or another object already has
+ *   its SOP Instance UID. (A Patient ID that matches no MRN is not a refusal: the instance is held in
+ *   the reconciliation list and answered with Success; 0110 remains for a pipeline without one.)
  */
 export function storeStatusOf(code: string): DimseAnswer {
   const comment = code.slice(0, 64);

@@ -38,6 +38,19 @@ export const errorCatalog = {
   CLARUS_ERR_NOT_ACCEPTABLE: { status: 406, message: 'None of the accepted media types can be served for this resource.' },
   CLARUS_ERR_STUDY_MISMATCH: { status: 409, message: 'The instance does not belong to the study named in the request.' },
   CLARUS_ERR_MULTIPART_MALFORMED: { status: 400, message: 'The multipart body is not well formed, or has more parts than allowed.' },
+  // Issue 7 (PRIV-1, DEID-1, DEID-2): what keeps images from leaving de-identified.
+  CLARUS_ERR_CONSENT_MISSING: { status: 409, message: 'A patient of this request has not granted consent for this purpose.' },
+  CLARUS_ERR_PIXEL_REVIEW_PENDING: { status: 409, message: 'Some images may carry text in their pixels and wait for a reviewer to confirm or mask them.' },
+  CLARUS_ERR_DEID_OPTION_REFUSED: { status: 400, message: 'This de-identification option keeps identifiers that a Safe Harbor export must remove.' },
+  CLARUS_ERR_EXPORT_TOO_LARGE: { status: 422, message: 'The export is too large; choose fewer studies.' },
+  CLARUS_ERR_EXPORT_NOT_READY: { status: 409, message: 'The export is not ready for download.' },
+  // Resumable uploads (tus 1.0.0, docs/api-images.md): a PATCH at another offset than the server's
+  // (§PATCH: 409), one while another request holds the upload (423, RFC 4918 §11.3), bytes beyond the
+  // declared Upload-Length, and a Tus-Resumable version the server does not speak (§Tus-Resumable: 412).
+  CLARUS_ERR_UPLOAD_OFFSET_MISMATCH: { status: 409, message: 'The Upload-Offset does not match what the server holds; ask for the current offset and resume from there.' },
+  CLARUS_ERR_UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload; try again shortly.' },
+  CLARUS_ERR_UPLOAD_LENGTH_EXCEEDED: { status: 413, message: 'The data goes beyond the declared length of the upload.' },
+  CLARUS_ERR_TUS_VERSION: { status: 412, message: 'This version of the tus protocol is not supported; use 1.0.0.' },
   CLARUS_ERR_SEARCH_TOO_BROAD: { status: 422, message: 'Too many patients match; type more of the name.' },
   CLARUS_ERR_DATA_INTEGRITY: { status: 500, message: 'Stored data could not be read safely. The incident was recorded; quote the request id to support.' },
   CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },

@@ -27,6 +27,13 @@ export const permissions = [
   'images.upload',
   'images.metadata',
   'quarantine.read',
+  // Issue 6: unmatched DICOM waiting in the reconciliation list (filed to a patient or discarded).
+  'reconciliation.manage',
+  // Issue 7: consent (PRIV-1), pixel review (DEID-2), research exports and de-identification settings (DEID-1).
+  'consents.manage',
+  'images.pixel-review',
+  'research.export',
+  'deid.configure',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -38,12 +45,14 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     ...everyone, 'users.read', 'users.manage', 'security-events.read', 'patients.read', 'patients.create', 'patients.update',
     'care-team.read', 'care-team.manage', 'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export',
     'patients.erase', 'keys.read', 'keys.manage', 'images.read', 'images.upload', 'images.metadata', 'quarantine.read',
+    'reconciliation.manage',
+    'consents.manage', 'images.pixel-review', 'research.export', 'deid.configure',
   ],
-  Radiologist: [...everyone, 'patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata'],
+  Radiologist: [...everyone, 'patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata', 'images.pixel-review', 'research.export'],
   // Care-team changes by Clinicians also need the tenant setting and their own place on the team.
-  Clinician: [...everyone, 'patients.read', 'patients.break-glass', 'care-team.read', 'care-team.manage', 'images.read'],
-  // Technicians upload, and see only the images they uploaded (src/domain/image-access.ts).
-  Technician: [...everyone, 'patients.read', 'patients.create', 'images.read', 'images.upload'],
+  Clinician: [...everyone, 'patients.read', 'patients.break-glass', 'care-team.read', 'care-team.manage', 'images.read', 'consents.manage'],
+  // Technicians upload, and see only the images (and reconciliation items) they uploaded (src/domain/image-access.ts).
+  Technician: [...everyone, 'patients.read', 'patients.create', 'images.read', 'images.upload', 'consents.manage', 'reconciliation.manage'],
   Viewer: [...everyone, 'patients.read', 'patients.break-glass', 'images.read'],
 };
 

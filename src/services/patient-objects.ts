@@ -25,6 +25,14 @@ export class PatientObjects {
   }
 
   /**
+   * Like `put`, with the patient's data key that the caller opened in a transaction of its own (the
+   * ingest pipeline reads it with its plan: one transaction less per stored image).
+   */
+  async putWithKey(key: KeyHandle, objectId: string, plaintext: Readable): Promise<StoredObject> {
+    return this.store.put(key, objectId, plaintext);
+  }
+
+  /**
    * The key an object names in its header, if it is a key of this tenant: an object copied in from
    * another tenant does not open, whatever its header says.
    */
@@ -36,8 +44,14 @@ export class PatientObjects {
     };
   }
 
-  open(tenantId: string, objectId: string): Promise<Readable> {
-    return this.store.open(this.lookup(tenantId), objectId);
+  /**
+   * The plaintext of an object. `opened`: the patient's key when the caller already read it (with the
+   * object's index row); used only if the header names exactly that key, any other goes through the
+   * tenant-checked lookup.
+   */
+  open(tenantId: string, objectId: string, opened?: KeyHandle): Promise<Readable> {
+    const lookup = this.lookup(tenantId);
+    return this.store.open(opened ? (keyId) => (keyId === opened.id ? Promise.resolve(opened) : lookup(keyId)) : lookup, objectId);
   }
 
   /** Removes an object that was never indexed (a refused or lost race); true when it existed. */

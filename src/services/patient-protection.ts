@@ -58,14 +58,14 @@ export class PatientProtection {
   }
 
   async indexer(tx: Tx, tenantId: string): Promise<BlindIndexer> {
-    return new BlindIndexer((await this.activeTenantKey(tx, tenantId, 'blind-index')).handle);
+    return BlindIndexer.of((await this.activeTenantKey(tx, tenantId, 'blind-index')).handle);
   }
 
   /** For read-only work: the tenant's indexer, or undefined when it has none yet (and so no patients). */
   async existingIndexer(tx: Tx, tenantId: string): Promise<BlindIndexer | undefined> {
     const row = await keyRepository.activeTenantKey(tx, tenantId, 'blind-index');
     if (!row?.wrapped) return undefined;
-    return new BlindIndexer(await this.keyring.openTenantKey({ ...row, wrapped: row.wrapped }));
+    return BlindIndexer.of(await this.keyring.openTenantKey({ ...row, wrapped: row.wrapped }));
   }
 
   /**
@@ -82,10 +82,15 @@ export class PatientProtection {
     await keyRepository.insertPatientKey(tx, { tenantId, patientId, version: 1, kekVersion: key.kekVersion, wrapped: key.wrapped });
   }
 
+  /**
+   * A patient's data key. Its row (with its key-encryption key's) is read every time, so an erased
+   * or re-wrapped key takes effect at once; the unwrap itself is cached by the keyring.
+   */
   async patientKey(tx: Tx, tenantId: string, patientId: string, version: number): Promise<KeyHandle> {
-    const row = await keyRepository.patientKey(tx, tenantId, patientId, version);
+    const row = await keyRepository.patientKeyWithKek(tx, tenantId, patientId, version);
     if (!row?.wrapped) throw new PatientKeyMissingError();
-    const kek = await this.tenantKey(tx, tenantId, 'kek', row.kekVersion);
+    if (!row.kek?.wrapped) throw new KeyUnwrapError(`tenant/${tenantId}/kek`);
+    const kek = await this.keyring.openTenantKey({ ...row.kek, wrapped: row.kek.wrapped });
     return this.keyring.openDataKey(kek, tenantId, patientId, version, row.wrapped);
   }
 

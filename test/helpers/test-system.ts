@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDependencies } from '../../src/app.ts';
 import { compose, type Composition } from '../../src/compose.ts';
+import { startExportJobs } from '../../src/jobs/background-jobs.ts';
 import { loadConfig, type Config } from '../../src/config/load-config.ts';
 import { createTestDatabases, type TestDatabases } from './test-databases.ts';
 import { TestClock } from './test-clock.ts';
@@ -37,7 +38,7 @@ export function testEnvironment(databases: TestDatabases, dataDir: string, overr
 }
 
 /** A whole Clarus (real PostgreSQL, real services, real HTTP app) for one test file. */
-export async function startTestSystem(options: { env?: Record<string, string>; extraRoutes?: AppDependencies['extraRoutes']; webDistDir?: string } = {}): Promise<TestSystem> {
+export async function startTestSystem(options: { env?: Record<string, string>; extraRoutes?: AppDependencies['extraRoutes']; webDistDir?: string; /** Run research exports in the background, as `clarus serve` does. */ exportJobs?: boolean } = {}): Promise<TestSystem> {
   const databases = await createTestDatabases();
   const dataDir = mkdtempSync(join(tmpdir(), 'clarus-test-'));
   const config = loadConfig(testEnvironment(databases, dataDir, options.env));
@@ -52,9 +53,11 @@ export async function startTestSystem(options: { env?: Record<string, string>; e
   });
   const app = await buildApp({ config, services: composition.services, logStream, extraRoutes: options.extraRoutes, ...(options.webDistDir ? { webDistDir: options.webDistDir } : {}) });
   await app.ready();
+  const jobs = options.exportJobs ? startExportJobs(composition.services.researchExports, (error) => logLines.push(`export job failed: ${String(error)}`), 500) : undefined;
   return {
     app, composition, config, clock, databases, logLines,
     async close() {
+      await jobs?.stop();
       await app.close();
       await composition.close();
       await databases.drop();

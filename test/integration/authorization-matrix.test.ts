@@ -100,6 +100,10 @@ function expected(route: RouteInfo, caller: Caller, patient: string | undefined)
   const granted = caller.kind === 'service' ? servicePermissionsOf(caller.roles[0] as Role) : permissionsOf(caller.roles);
   if (!granted.has(route.access.permission)) return 'forbidden';
   if (route.access.stepUp) return 'step-up';
+  // A resumable upload (tus) exists only for its owner: a random id is not found, whoever asks (PATCH and DELETE are refused earlier, 412 without Tus-Resumable).
+  if (route.url.startsWith('/api/uploads/:') && route.method === 'GET') return 'not-found';
+  // A research export exists only for its requester (and the tenant's Administrators): a random id is not found.
+  if (route.url.startsWith('/api/research-exports/:') && route.method === 'GET') return 'not-found';
   // Bodies are validated before a patient is looked up; the probe's empty body is refused the same for any id.
   if (patient === undefined || ['POST', 'PATCH', 'PUT'].includes(route.method)) return 'allowed';
   if (caller.kind === 'foreign') return 'not-found';

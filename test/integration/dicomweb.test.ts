@@ -256,12 +256,17 @@ describe('refusals', () => {
     assert.equal(answer['00081199'], undefined);
     assert.equal(((await db.query("select count(*)::int as n from quarantine where source = 'stow'")).rows[0] as { n: number }).n, before + 1);
 
-    const unmatched = dicomInstance({ sopInstanceUid: '1.2.826.0.1.3680043.8.498.92' }); // Patient ID MRN-0001: no such patient
+    // Patient ID MRN-0001: no such patient. Held for reconciliation: referenced without a Retrieve URL, 202 with a Warning.
+    const unmatched = dicomInstance({ sopInstanceUid: '1.2.826.0.1.3680043.8.498.92' });
     const partial = await post('/studies', body([mr, unmatched]), `multipart/related; type="application/dicom"; boundary=${boundary}`);
     assert.equal(partial.status, 202);
+    assert.match(partial.headers.get('warning') ?? '', /^299 clarus "1 instance\(s\) held for patient reconciliation"$/u);
     const mixed = await partial.json() as DicomJson;
-    assert.equal((mixed['00081199']?.Value as DicomJson[]).length, 1);
-    assert.equal(first((mixed['00081198']?.Value as DicomJson[])[0], '00081155'), '1.2.826.0.1.3680043.8.498.92');
+    const referenced = mixed['00081199']?.Value as DicomJson[];
+    assert.equal(referenced.length, 2);
+    assert.equal(mixed['00081198'], undefined);
+    const held = referenced.find((r) => first(r, '00081155') === '1.2.826.0.1.3680043.8.498.92');
+    assert.equal(held?.['00081190']?.Value, undefined);
     const wrongStudy = await post('/studies/1.2.3.4', body([mr]), `multipart/related; type="application/dicom"; boundary=${boundary}`);
     assert.equal(wrongStudy.status, 409);
     assert.equal(first(((await wrongStudy.json() as DicomJson)['00081198']?.Value as DicomJson[])[0], '00081197'), 0xa900);

@@ -208,14 +208,13 @@ describe('C-STORE', () => {
     assert.ok(pixelData(stored).equals(pixelData(withoutTrailingPadding(dataSetOf(readFileSync(j2k)).dataSet))));
   });
 
-  test('a data set whose Patient ID matches no patient is refused (0110) and leaves nothing', async () => {
+  test('a data set whose Patient ID matches no patient is held for reconciliation (Success), not indexed', async () => {
     const file = join(work, 'unmatched.dcm');
     writeFileSync(file, dicomInstance({ sopInstanceUid: '1.2.826.0.1.3680043.8.498.4711' }));
-    const before = { instances: await count('instances'), studies: await count('studies') };
+    const before = { instances: await count('instances'), studies: await count('studies'), held: await count('reconciliation_items') };
     const run = await store('MODALITY', [file], ['-d']);
-    assert.match(run.out, /DIMSE Status\s+: 0x0110/u, run.out);
-    assert.match(run.out, /\(0000,0902\) LO \[CLARUS_ERR_PATIENT_UNMATCHED\]/u);
-    assert.deepEqual({ instances: await count('instances'), studies: await count('studies') }, before);
+    assert.match(run.out, /DIMSE Status\s+: 0x0000/u, run.out);
+    assert.deepEqual({ instances: await count('instances'), studies: await count('studies'), held: await count('reconciliation_items') }, { ...before, held: before.held + 1 });
   });
 
   test('an instance over the size limit is refused with A700 while it arrives; an infected one with C000, quarantined', async () => {
@@ -240,9 +239,13 @@ describe('C-STORE', () => {
   test('the same instance again is idempotent; the other tenant\'s peer cannot file it into tenant A', async () => {
     const before = await count('instances');
     assert.match((await store('MODALITY', [CT])).out, /Received Store Response \(Success\)/u);
+    // Tenant B has no patient with MR_small's Patient ID: it waits in tenant B's reconciliation list.
+    const held = async () => (await db.query('select count(*) filter (where tenant_id = $1)::int as a, count(*) filter (where tenant_id <> $1)::int as b from reconciliation_items', [admin.tenantId])).rows[0] as { a: number; b: number };
+    const heldBefore = await held();
     const foreign = await store('OTHER_ORG', [MR], ['-d']);
-    assert.match(foreign.out, /CLARUS_ERR_PATIENT_UNMATCHED/u, foreign.out);
+    assert.match(foreign.out, /DIMSE Status\s+: 0x0000/u, foreign.out);
     assert.equal(await count('instances'), before);
+    assert.deepEqual(await held(), { a: heldBefore.a, b: heldBefore.b + 1 });
   });
 });
 

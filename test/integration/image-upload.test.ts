@@ -60,11 +60,12 @@ describe('uploads', () => {
     assert.match(study?.studyInstanceUid ?? '', /^1\.3\.6\.1\.4\.1\.5962\./);
   });
 
-  test('unmatched DICOM is refused unless a patient is chosen; another file with the same SOP Instance UID is a 409', async () => {
+  test('unmatched DICOM waits for reconciliation unless a patient is chosen; another file with the same SOP Instance UID is a 409', async () => {
     const mr = readFileSync(join(pydicom, 'MR_small.dcm'));
+    // No patient has its Patient ID as MRN: held in the reconciliation list (reconciliation.test.ts).
     const unmatched = await upload(technician, '/api/images', mr, 'application/dicom');
-    assert.equal(unmatched.status, 422);
-    assert.equal(unmatched.body.code, 'CLARUS_ERR_PATIENT_UNMATCHED');
+    assert.equal(unmatched.status, 202);
+    assert.equal(unmatched.body.status, 'reconciliation');
     const patient = await createPatient(admin);
     assert.equal((await upload(technician, `/api/patients/${patient}/images`, mr, 'application/dicom')).status, 201);
     const conflict = await upload(technician, `/api/patients/${patient}/images`, readFileSync(join(pydicom, 'MR_small_bigendian.dcm')), 'application/dicom');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -8,76 +8,11 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { createPreambleZeroer, validateDicom, zeroPreamble } from '../../src/ingest/dicom-validate.ts';
 import { isValidUid } from '../../src/ingest/dicom-uid.ts';
 import type { IngestRefusalCode, IngestResult } from '../../src/ingest/ingest-errors.ts';
+import { expectedCode, filesUnder, pydicomFiles } from '../fixtures/ingest/pydicom-files.ts';
 import { deepPrivateImplicitSequences, deepUndefinedSequences, dicomInstance, element, implicitElement, implicitIdentifiers, item, mzHeader, nestedSequences, sequence, UNDEFINED } from '../fixtures/ingest/builders.ts';
-
-const pydicomFiles = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 
 function codeOf<T>(result: IngestResult<T>): IngestRefusalCode | 'accepted' {
   return result.ok ? 'accepted' : result.refusal.code;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/**
- * What happens to each file of Debian's python3-pydicom test data. Files under dicomdirtests/ not
- * listed are small CT/MR/CR instances and are accepted, except the TINY_ALPHA instances (see below).
- */
-const expectedRefusals: Record<string, IngestRefusalCode> = {
-  // No preamble/DICM (raw data sets, or not DICOM at all).
-  'ExplVR_BigEndNoMeta.dcm': 'NOT_DICOM_PART10',
-  'ExplVR_LitEndNoMeta.dcm': 'NOT_DICOM_PART10',
-  'no_meta.dcm': 'NOT_DICOM_PART10',
-  'rtstruct.dcm': 'NOT_DICOM_PART10',
-  'README.txt': 'NOT_DICOM_PART10',
-  'rtplan.dump': 'NOT_DICOM_PART10',
-  'rtstruct.dump': 'NOT_DICOM_PART10',
-  'test1.json': 'NOT_DICOM_PART10',
-  'test_PN.json': 'NOT_DICOM_PART10',
-  'zipMR.gz': 'NOT_DICOM_PART10',
-  'dicomdirtests/README.txt': 'NOT_DICOM_PART10',
-  'dicomdirtests/TINY_ALPHA/README': 'NOT_DICOM_PART10',
-  // File meta information without (0002,0010) Transfer Syntax UID.
-  'meta_missing_tsyntax.dcm': 'NOT_DICOM_PART10',
-  // Cut or damaged: an element or item runs past the end of the file.
-  'MR_truncated.dcm': 'TRUNCATED',
-  'rtplan_truncated.dcm': 'TRUNCATED',
-  'SC_rgb_jpeg.dcm': 'TRUNCATED',
-  'nested_priv_SQ.dcm': 'TRUNCATED',
-  'dicomdirtests/DICOMDIR-nooffset': 'TRUNCATED',
-  // No SOP Class/Instance UID in the data set (DICOMDIRs, fragments of data sets).
-  'UN_sequence.dcm': 'MISSING_UID',
-  'empty_charset_LEI.dcm': 'MISSING_UID',
-  'no_meta_group_length.dcm': 'MISSING_UID',
-  'priv_SQ.dcm': 'MISSING_UID',
-  'dicomdirtests/DICOMDIR': 'MISSING_UID',
-  'dicomdirtests/DICOMDIR-bigEnd': 'MISSING_UID',
-  'dicomdirtests/DICOMDIR-empty.dcm': 'MISSING_UID',
-  'dicomdirtests/DICOMDIR-implicit': 'MISSING_UID',
-  'dicomdirtests/DICOMDIR-nopatient': 'MISSING_UID',
-  'dicomdirtests/DICOMDIR-reordered': 'MISSING_UID',
-  'dicomdirtests/TINY_ALPHA/DICOMDIR': 'MISSING_UID',
-  // (0002,0003) Media Storage SOP Instance UID differs from (0008,0018).
-  'badVR.dcm': 'UID_MISMATCH',
-  'rtdose.dcm': 'UID_MISMATCH',
-  'rtdose_1frame.dcm': 'UID_MISMATCH',
-  'rtdose_expb.dcm': 'UID_MISMATCH',
-  'rtdose_expb_1frame.dcm': 'UID_MISMATCH',
-  'rtplan.dcm': 'UID_MISMATCH',
-};
-
-/**
- * dicomdirtests/TINY_ALPHA/PT000000/…: "None of the managed SOP Instances are conformant" (its
- * README): CT Image Storage instances without any image pixel module, refused like a CT cut off
- * before its pixel data.
- */
-function expectedCode(name: string): IngestRefusalCode | 'accepted' {
-  if (name.startsWith('dicomdirtests/TINY_ALPHA/PT')) return 'TRUNCATED';
-  return expectedRefusals[name] ?? 'accepted';
 }
 
 describe('validateDicom on every file of the pydicom test data', () => {

@@ -16,7 +16,9 @@ import { SignInPage } from './pages/SignInPage';
 import { TotpSetupPage } from './pages/TotpSetupPage';
 import { StartupPage } from './pages/StartupPage';
 import { UploadPage } from './pages/images/UploadPage';
+import { ReconciliationPage } from './pages/images/ReconciliationPage';
 import { ViewerPage } from './pages/viewer/ViewerPage';
+import { ResearchExportsPage } from './pages/research/ResearchExportsPage';
 import { uploadDicomPath, uploadPatientIdOf, viewerIdsOf } from './router/imagePaths';
 import { usePathname } from './router/history';
 import { disclosuresIdOf, normalisePath, patientIdOf, paths, redirectFor } from './router/paths';
@@ -51,8 +53,12 @@ function page(path: string) {
       return <AuditPage />;
     case paths.adminKeys:
       return <KeysPage />;
+    case paths.researchExports:
+      return <ResearchExportsPage />;
     case uploadDicomPath:
       return <UploadPage patientId={null} />;
+    case paths.reconciliation:
+      return <ReconciliationPage />;
     default: {
       const disclosuresId = disclosuresIdOf(path);
       if (disclosuresId !== null) return <DisclosuresPage key={disclosuresId} patientId={disclosuresId} />;

@@ -8,6 +8,7 @@ import './styles/components.css';
 import './styles/pages.css';
 import './styles/audit.css';
 import './styles/images.css';
+import './styles/research.css';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('The page has no #root element.');

@@ -22,17 +22,21 @@ export type Permission =
   | 'keys.manage'
   | 'images.read'
   | 'images.upload'
-  | 'images.metadata';
+  | 'images.metadata'
+  | 'reconciliation.manage'
+  | 'images.pixel-review'
+  | 'consents.manage'
+  | 'research.export';
 
 const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     'users.manage', 'patients.read', 'patients.create', 'patients.update', 'care-team.read', 'care-team.manage',
     'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export', 'patients.erase', 'keys.read', 'keys.manage',
-    'images.read', 'images.upload', 'images.metadata',
+    'images.read', 'images.upload', 'images.metadata', 'images.pixel-review', 'consents.manage', 'research.export', 'reconciliation.manage',
   ],
-  Radiologist: ['patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata'],
-  Clinician: ['patients.read', 'patients.break-glass', 'care-team.read', 'images.read'],
-  Technician: ['patients.read', 'patients.create', 'images.read', 'images.upload'],
+  Radiologist: ['patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata', 'images.pixel-review', 'research.export'],
+  Clinician: ['patients.read', 'patients.break-glass', 'care-team.read', 'images.read', 'consents.manage'],
+  Technician: ['patients.read', 'patients.create', 'images.read', 'images.upload', 'consents.manage', 'reconciliation.manage'],
   Viewer: ['patients.read', 'patients.break-glass', 'images.read'],
 };
 

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KeyHandle, revealKey } from './key-material.ts';
+import { KeyHandle, secretKeyOf } from './key-material.ts';
 import type { RootKeyProvider } from './root-key-provider.ts';
 
 /** Purposes of tenant keys: the key-encryption key that wraps patient keys, and the blind-index key. */
-export type TenantKeyPurpose = 'kek' | 'blind-index' | 'pseudonym' | 'quarantine';
+export type TenantKeyPurpose = 'kek' | 'blind-index' | 'pseudonym' | 'quarantine' | 'export';
 
 /** A tenant key as stored: wrapped by a root key. */
 export interface WrappedTenantKey {
@@ -36,13 +36,22 @@ function dataKeyId(tenantId: string, patientId: string, version: number): string
   return `patient/${tenantId}/${patientId}/${version}`;
 }
 
+/** Unwrapped data keys are kept this long at most, and at most DATA_KEY_CACHE_SIZE per key-encryption key. */
+const DATA_KEY_CACHE_MS = 60_000;
+const DATA_KEY_CACHE_SIZE = 1024;
+
 /**
  * The key hierarchy of KEY-2: root key (provider) → tenant keys (versioned, per purpose) →
  * per-patient data keys. Unwrapped tenant keys are cached for a short time so that a request does
- * not cost an HSM round trip; data keys are unwrapped per use (one AES-GCM operation).
+ * not cost an HSM round trip. Unwrapped data keys are cached for a minute too (a bounded LRU per
+ * key-encryption key handle, keyed by the wrapped bytes): an ingest of 50 instances of one patient,
+ * or a search answering many rows of one patient, reuses one handle and so one AES KeyObject,
+ * instead of an unwrap and a key import per field. The caller still reads the wrapped key row every
+ * time, so an erased patient (wrapped key destroyed) or a re-wrapped key is never served from here.
  */
 export class Keyring {
   private readonly cache = new Map<string, { handle: Promise<KeyHandle>; until: number }>();
+  private dataKeys = new WeakMap<KeyHandle, Map<string, { handle: KeyHandle; until: number }>>();
 
   constructor(private readonly provider: RootKeyProvider, private readonly now: () => number = Date.now, private readonly cacheMs = 300_000) {}
 
@@ -107,7 +116,26 @@ export class Keyring {
 
   openDataKey(kek: KeyHandle, tenantId: string, patientId: string, version: number, wrapped: Buffer): KeyHandle {
     const id = dataKeyId(tenantId, patientId, version);
-    return new KeyHandle(id, unwrapUnder(kek, wrapped, id));
+    const cacheKey = `${id}:${wrapped.toString('base64')}`;
+    let cache = this.dataKeys.get(kek);
+    if (!cache) {
+      cache = new Map();
+      this.dataKeys.set(kek, cache);
+    }
+    const now = this.now();
+    const cached = cache.get(cacheKey);
+    cache.delete(cacheKey);
+    if (cached && cached.until > now) {
+      cache.set(cacheKey, cached); // most recently used last
+      return cached.handle;
+    }
+    const handle = new KeyHandle(id, unwrapUnder(kek, wrapped, id));
+    cache.set(cacheKey, { handle, until: now + DATA_KEY_CACHE_MS });
+    for (const [oldest, entry] of cache) {
+      if (cache.size <= DATA_KEY_CACHE_SIZE && entry.until > now) break;
+      cache.delete(oldest);
+    }
+    return handle;
   }
 
   /** Tenant-key rotation: the same data key, wrapped by the new key-encryption key (KEY-3: no data re-encrypted). */
@@ -156,13 +184,14 @@ export class Keyring {
   /** Forgets cached tenant keys (after a rotation retires a version, or on shutdown). */
   forget(): void {
     this.cache.clear();
+    this.dataKeys = new WeakMap();
   }
 }
 
 /** AES-256-GCM key wrap with the key's id as associated data: format(1) | nonce(12) | tag(16) | wrapped(32). */
 function wrapUnder(kek: KeyHandle, material: Buffer, id: string): Buffer {
   const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', revealKey(kek), nonce);
+  const cipher = createCipheriv('aes-256-gcm', secretKeyOf(kek), nonce);
   cipher.setAAD(Buffer.from(id, 'utf8'));
   const body = Buffer.concat([cipher.update(material), cipher.final()]);
   return Buffer.concat([Buffer.from([WRAP_FORMAT]), nonce, cipher.getAuthTag(), body]);
@@ -171,7 +200,7 @@ function wrapUnder(kek: KeyHandle, material: Buffer, id: string): Buffer {
 function unwrapUnder(kek: KeyHandle, wrapped: Buffer, id: string): Buffer {
   if (wrapped.length !== 61 || wrapped[0] !== WRAP_FORMAT) throw new KeyUnwrapError(id);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', revealKey(kek), wrapped.subarray(1, 13));
+    const decipher = createDecipheriv('aes-256-gcm', secretKeyOf(kek), wrapped.subarray(1, 13));
     decipher.setAAD(Buffer.from(id, 'utf8'));
     decipher.setAuthTag(wrapped.subarray(13, 29));
     return Buffer.concat([decipher.update(wrapped.subarray(29)), decipher.final()]);

@@ -72,6 +72,25 @@ export const keyRepository = {
     return row && { kekVersion: row.kek_version, wrapped: row.wrapped_key };
   },
 
+  /**
+   * A patient's wrapped data key with the row of the key-encryption key that wraps it, in one query
+   * (the key is opened on every patient read and every image stored or retrieved: one round trip
+   * instead of two). `kek` is undefined when that tenant key row is missing.
+   */
+  async patientKeyWithKek(tx: Tx, tenantId: string, patientId: string, version: number): Promise<{ wrapped: Buffer | null; kek: TenantKeyRow | undefined } | undefined> {
+    const row = await tx.selectFrom('patient_keys as p')
+      .leftJoin('tenant_keys as k', (join) => join.onRef('k.tenant_id', '=', 'p.tenant_id').on('k.purpose', '=', 'kek').onRef('k.version', '=', 'p.kek_version'))
+      .select(['p.wrapped_key as data_key', 'k.tenant_id', 'k.purpose', 'k.version', 'k.root_key_id', 'k.wrapped_key', 'k.state', 'k.created_at', 'k.retired_at'])
+      .where('p.tenant_id', '=', tenantId).where('p.patient_id', '=', patientId).where('p.version', '=', version)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { tenant_id, purpose, version: kekVersion, root_key_id, wrapped_key, state, created_at, retired_at } = row;
+    const kek = tenant_id !== null && purpose !== null && kekVersion !== null && root_key_id !== null && state !== null && created_at !== null
+      ? toRow({ tenant_id, purpose, version: kekVersion, root_key_id, wrapped_key, state, created_at, retired_at })
+      : undefined;
+    return { wrapped: row.data_key, kek };
+  },
+
   async insertPatientKey(tx: Tx, k: { tenantId: string; patientId: string; version: number; kekVersion: number; wrapped: Buffer }): Promise<void> {
     await tx.insertInto('patient_keys').values({ tenant_id: k.tenantId, patient_id: k.patientId, version: k.version, kek_version: k.kekVersion, wrapped_key: k.wrapped }).execute();
   },

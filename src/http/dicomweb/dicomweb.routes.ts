@@ -51,6 +51,9 @@ export function registerDicomWebRoutes(root: FastifyInstance, services: Services
         onUnexpected: (error) => request.log.error({ err: error }, 'stow part failed'),
       });
       if (outcome.unread) void reply.header('connection', 'close');
+      // PS3.18 states warnings in the HTTP Warning header (code 299, as for fuzzymatching): instances
+      // whose Patient ID matches no MRN wait in the reconciliation list (docs/dicomweb.md).
+      if (outcome.held > 0) void reply.header('warning', `299 clarus "${outcome.held} instance(s) held for patient reconciliation"`);
       return await reply.code(outcome.status).type(DICOM_JSON).send(JSON.stringify(outcome.body));
     } catch (error) {
       // The body may not have been read to its end: close instead of reading (or waiting for) the rest.

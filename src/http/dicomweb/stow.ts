@@ -69,9 +69,11 @@ export interface StowRequest {
 }
 
 export interface StowAnswer {
-  /** §10.5.3: 200 all stored, 202 some stored, 409 none stored. */
+  /** §10.5.3: 200 all stored, 202 some stored (or held for reconciliation), 409 none stored. */
   status: 200 | 202 | 409;
   body: DicomJson;
+  /** Parts held in the reconciliation list: accepted and kept, but not yet retrievable. */
+  held: number;
   /** True when the body was not read to its end (the connection should close after the answer). */
   unread: boolean;
 }
@@ -83,7 +85,7 @@ interface Uids {
   series?: string | undefined;
 }
 
-type PartResult = { stored: true; uids: Uids } | { stored: false; uids: Uids; reason: number };
+type PartResult = { stored: true; held: boolean; uids: Uids } | { stored: false; uids: Uids; reason: number };
 
 const uidOf = (value: string | undefined) => {
   const v = value?.replace(/\0+$/, '').trim();
@@ -144,11 +146,11 @@ export async function runStow(services: Services, principal: Principal, origin: 
     }
     const length = part.headers.get('content-length');
     try {
-      await services.ingest.ingest(principal, {
+      const outcome = await services.ingest.ingest(principal, {
         source: part.body, declaredSize: length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : null, contentType: partType,
-        patientId: null, studyId: null, channel: 'stow', studyInstanceUid: request.studyUid ?? null,
+        patientId: null, studyId: null, channel: 'stow', studyInstanceUid: request.studyUid ?? null, holdUnmatched: true,
       }, origin);
-      return { stored: true, uids: storedUids(part.head()) };
+      return { stored: true, held: outcome.status === 'reconciliation', uids: storedUids(part.head()) };
     } catch (error) {
       // The pipeline stopped reading: the rest of this part is skipped, and the next one can flow.
       part.body.destroy();
@@ -189,7 +191,9 @@ function answer(results: PartResult[], request: StowRequest, structuralFailure: 
   for (const r of results) {
     const ids = { '00081150': element('UI', r.uids.sopClass ?? null), '00081155': element('UI', r.uids.sopInstance ?? null) };
     if (r.stored) {
-      const url = r.uids.study && r.uids.series && r.uids.sopInstance
+      // A held part (Patient ID matches no MRN) is accepted and durably kept, so it is referenced, not
+      // failed — re-sending it would only be idempotent — but it has no Retrieve URL until it is filed.
+      const url = !r.held && r.uids.study && r.uids.series && r.uids.sopInstance
         ? `${request.base}/studies/${enc(r.uids.study)}/series/${enc(r.uids.series)}/instances/${enc(r.uids.sopInstance)}` : null;
       referenced.push(sortedByTag({ ...ids, '00081190': element('UR', url) }));
     } else {
@@ -198,11 +202,13 @@ function answer(results: PartResult[], request: StowRequest, structuralFailure: 
   }
   const body: DicomJson = {};
   // Retrieve URL (0008,1190) of the study when the request named one and something was stored in it.
-  if (request.studyUid && referenced.length > 0) body['00081190'] = element('UR', `${request.base}/studies/${enc(request.studyUid)}`);
+  if (request.studyUid && results.some((r) => r.stored && !r.held)) body['00081190'] = element('UR', `${request.base}/studies/${enc(request.studyUid)}`);
   if (failed.length > 0) body['00081198'] = { vr: 'SQ', Value: failed };
   if (referenced.length > 0) body['00081199'] = { vr: 'SQ', Value: referenced };
   // The rest of a body that stopped being well-formed after some parts were stored (Other Failures Sequence).
   if (structuralFailure) body['0008119A'] = { vr: 'SQ', Value: [{ '00081197': element('US', FailureReason.cannotUnderstand) }] };
-  const anyFailed = failed.length > 0 || structuralFailure;
-  return { status: referenced.length === 0 ? 409 : anyFailed ? 202 : 200, body: sortedByTag(body) };
+  const held = results.filter((r) => r.stored && r.held).length;
+  // PS3.18 §10.5.3: 200 only when every instance was stored; held ones are a warning, hence 202.
+  const anyFailed = failed.length > 0 || structuralFailure || held > 0;
+  return { status: referenced.length === 0 ? 409 : anyFailed ? 202 : 200, body: sortedByTag(body), held };
 }

@@ -7,6 +7,7 @@ import { ClarusError } from '../../domain/error-catalog.ts';
 import { imagesLimitedToOwnUploads } from '../../domain/image-access.ts';
 import { isRole } from '../../domain/roles.ts';
 import { reaches } from '../../domain/patient-access.ts';
+import type { PatientRecord } from '../../domain/patient.ts';
 import { canonical } from '../patient-protection.ts';
 import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
 import type { PatientObjects } from '../patient-objects.ts';
@@ -92,6 +93,9 @@ export interface StudyFilter {
   match?: ((study: StudyView) => boolean) | undefined;
 }
 
+/** A patient's data key (version 1 unless said), read at most once per transaction. */
+type KeyMemo = (patientId: string, version?: number) => Promise<KeyHandle>;
+
 /** A query with `match` reads at most this many studies (bounded work per request); batches of MATCH_BATCH. */
 export const MATCH_SCAN_LIMIT = 20_000;
 const MATCH_BATCH = 500;
@@ -127,12 +131,15 @@ export class ImageQueryService {
       if (filter.patientId && !(await patientRepository.findVisible(tx, scope, filter.patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
       const indexer = await this.protection.existingIndexer(tx, principal.tenantId);
       if (!indexer) return [];
+      const keyOf = this.keyMemo(tx, principal.tenantId);
+      // Patients already opened within reach (the MRN match): addPatients need not read them again.
+      const opened = new Map<string, PatientRecord>();
       let patientId = filter.patientId;
       if (filter.patientMrn !== undefined) {
         // The index only narrows: candidates are decrypted and compared, as in the patient search.
         const candidates = await patientRepository.byIndex(tx, scope, { mrn: indexer.exact('mrn', canonical.mrn(filter.patientMrn)) }, 2);
-        const opened = await Promise.all(candidates.map((c) => this.protection.openStored(tx, principal.tenantId, c)));
-        const found = opened.find((p) => p.mrn === filter.patientMrn);
+        for (const c of candidates) opened.set(c.id, this.protection.open(await keyOf(c.id, c.dataKeyVersion), principal.tenantId, c));
+        const found = [...opened.values()].find((p) => p.mrn === filter.patientMrn);
         if (!found || (patientId !== undefined && patientId !== found.id)) return [];
         patientId = found.id;
       }
@@ -146,8 +153,8 @@ export class ImageQueryService {
         dicomOnly: filter.dicomOnly,
       };
       const read = async (limit: number, offset: number) => {
-        const found = await this.assemble(tx, scope, await imageRepository.studies(tx, scope, { ...query, limit, offset }));
-        if (filter.withPatient) await this.addPatients(tx, scope, found);
+        const found = await this.assemble(tx, scope, await imageRepository.studies(tx, scope, { ...query, limit, offset }), keyOf);
+        if (filter.withPatient) await this.addPatients(tx, scope, found, keyOf, opened);
         return found;
       };
       if (!filter.match) return read(filter.limit, filter.offset);
@@ -173,11 +180,14 @@ export class ImageQueryService {
   }
 
   /** Minimum necessary (45 CFR 164.502(b)): birth date and sex only where the caller has the full field set. */
-  private async addPatients(tx: Tx, scope: ImageScope, studies: StudyView[]): Promise<void> {
+  private async addPatients(tx: Tx, scope: ImageScope, studies: StudyView[], keyOf: KeyMemo, opened: ReadonlyMap<string, PatientRecord>): Promise<void> {
     const patients = new Map<string, StudyPatient | undefined>();
     for (const id of new Set(studies.map((s) => s.patientId))) {
-      const stored = await patientRepository.findVisible(tx, scope, id);
-      const record = stored && await this.protection.openStored(tx, scope.tenantId, stored);
+      let record = opened.get(id);
+      if (!record) {
+        const stored = await patientRepository.findVisible(tx, scope, id);
+        record = stored && this.protection.open(await keyOf(stored.id, stored.dataKeyVersion), scope.tenantId, stored);
+      }
       const full = reaches(scope.reach.full, id);
       patients.set(id, record && { mrn: record.mrn, givenName: record.givenName, familyName: record.familyName, birthDate: full ? record.birthDate : null, sex: full ? record.sex : null });
     }
@@ -208,22 +218,30 @@ export class ImageQueryService {
       const rows = await imageRepository.studies(tx, scope, {
         studyUidIndex: indexer.exact('uid', uids.study), seriesUidIndex: uids.series === undefined ? undefined : indexer.exact('uid', uids.series), limit: 1, offset: 0,
       });
-      const [study] = await this.assemble(tx, scope, rows);
+      const [study] = await this.assemble(tx, scope, rows, this.keyMemo(tx, tenantId));
       if (study?.studyInstanceUid !== uids.study) return [];
       return study.series.filter((s) => uids.series === undefined || s.seriesInstanceUid === uids.series).flatMap((s) => s.instances);
     });
   }
 
-  private async assemble(tx: Tx, scope: ImageScope, studies: StudyRow[]): Promise<StudyView[]> {
-    const keys = new Map<string, KeyHandle>();
-    const keyOf = async (patientId: string) => {
-      let key = keys.get(patientId);
+  /**
+   * Patient data keys for one transaction, each read once (a study search opens the matched patient,
+   * their studies and their record with the same key: one key row read instead of three).
+   */
+  private keyMemo(tx: Tx, tenantId: string): KeyMemo {
+    const keys = new Map<string, Promise<KeyHandle>>();
+    return (patientId, version = 1) => {
+      const id = `${patientId}/${version}`;
+      let key = keys.get(id);
       if (!key) {
-        key = await this.protection.patientKey(tx, scope.tenantId, patientId, 1);
-        keys.set(patientId, key);
+        key = this.protection.patientKey(tx, tenantId, patientId, version);
+        keys.set(id, key);
       }
       return key;
     };
+  }
+
+  private async assemble(tx: Tx, scope: ImageScope, studies: StudyRow[], keyOf: KeyMemo): Promise<StudyView[]> {
     const series = await imageRepository.seriesOfStudies(tx, scope.tenantId, studies.map((s) => s.id));
     const instances = await imageRepository.instancesOfSeries(tx, scope, series.map((s) => s.id));
     const out: StudyView[] = [];
@@ -275,8 +293,16 @@ export class ImageQueryService {
    * metadata). The view or download is recorded, durably, before the stream is returned.
    */
   async open(principal: Principal, instanceId: string, purpose: 'view' | 'download', origin: RequestOrigin): Promise<{ instance: InstanceView; stream: Readable }> {
-    const instance = await this.instance(principal, instanceId);
+    // The row, the reach check and the patient's key in one transaction; the object is then opened
+    // with that key (a retrieval used to read the key again in a transaction of its own).
+    const { instance, key } = await this.ctx.uow.read(principal.tenantId, async (tx) => {
+      const scope = await this.scopeOf(tx, principal);
+      const row = await imageRepository.instance(tx, scope, instanceId);
+      if (!row) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+      const patientKey = await this.protection.patientKey(tx, principal.tenantId, row.patient_id, 1);
+      return { instance: this.instanceView(patientKey, principal.tenantId, row), key: patientKey };
+    });
     await this.ctx.audit.recordFor(principal, origin, { action: purpose === 'view' ? 'image.view' : 'image.download', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: instance.patientId });
-    return { instance, stream: await this.objects.open(principal.tenantId, instanceId) };
+    return { instance, stream: await this.objects.open(principal.tenantId, instanceId, key) };
   }
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlindIndexer } from '../../crypto/blind-index.ts';
 import type { KeyHandle } from '../../crypto/keys/key-material.ts';
@@ -17,8 +17,10 @@ import { canonical, type PatientProtection } from '../patient-protection.ts';
 import type { PatientScopeService } from '../patient-scope.service.ts';
 import { stageUpload } from './stage-upload.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import { UploadStaging } from './upload-staging.ts';
 import { validateUpload, type AcceptedFile, type UploadLimits } from './validate-upload.ts';
 import { describeInstance, type InstanceFacts } from './instance-facts.ts';
+import type { HeldOutcome, ReconciliationParking } from './reconciliation-parking.ts';
 
 /** Reads a stream of known length into one buffer, without the chunk list and copy of a concat. */
 async function readExactly(stream: Readable, size: number): Promise<Buffer> {
@@ -47,6 +49,14 @@ export interface IngestRequest {
   channel: IngestChannel;
   /** STOW-RS to /studies/{study} (PS3.18 §10.5.1): a DICOM instance of another study is refused. */
   studyInstanceUid?: string | null;
+  /**
+   * Issue 6 item 1: DICOM without a chosen patient whose Patient ID matches no MRN is held in the
+   * reconciliation list (answered as a HeldOutcome) instead of refused with CLARUS_ERR_PATIENT_UNMATCHED.
+   * Callers opt in, as they must be able to answer "held".
+   */
+  holdUnmatched?: boolean;
+  /** Runs inside the transaction that indexes a new instance (reconciliation: the parked item goes with it). */
+  onIndexed?: ((tx: Tx, instanceId: string) => Promise<void>) | undefined;
 }
 
 export interface IngestOutcome {
@@ -80,13 +90,17 @@ export class IngestService {
     private readonly quarantineStore: EncryptedBlobStore,
     private readonly scanner: ClamdScanner | null,
     private readonly settings: IngestSettings,
+    /** Unmatched DICOM waits here instead of being refused (issue 6 item 1); null refuses it (422). */
+    private readonly parking: ReconciliationParking | null = null,
   ) {
     this.memory = new MemoryBudget(settings.memoryBudget);
   }
 
   private readonly memory: MemoryBudget;
 
-  async ingest(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome> {
+  ingest(principal: Principal, request: IngestRequest & { holdUnmatched: true }, origin: RequestOrigin): Promise<IngestOutcome | HeldOutcome>;
+  ingest(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome>;
+  async ingest(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome | HeldOutcome> {
     try {
       if (request.declaredSize !== null && request.declaredSize > this.settings.maxBytes) throw new IngestRefusal('TOO_LARGE', 'declared size over the limit');
       if (!this.scanner && !this.settings.allowUnscanned) throw new IngestRefusal('SCANNER_UNAVAILABLE', 'no CLAMD_URL');
@@ -105,35 +119,79 @@ export class IngestService {
   }
 
   /**
-   * The upload streams into a staging object sealed under the tenant's quarantine key while it is
-   * counted, hashed and scanned. Infected: that object is the quarantined copy. Clean: it is read back
-   * within the memory budget, validated, stored under the patient's key, and the staging object goes.
+   * The upload is staged (upload-staging.ts: held in memory when small, else streamed into a staging
+   * object sealed under the tenant's quarantine key) while it is counted, hashed and scanned.
+   * Infected: the staging object is the quarantined copy. Clean: it is validated within the memory
+   * budget, stored under the patient's key, and the staging copy goes.
    */
-  private async stageAndStore(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome> {
+  private async stageAndStore(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome | HeldOutcome> {
     const { tenantId } = principal;
     const stagingId = randomUUID();
-    const key = await this.ctx.uow.run(tenantId, async (tx) => {
-      await pendingObjectRepository.announce(tx, stagingId, tenantId, this.ctx.clock());
-      return this.protection.quarantineKey(tx, tenantId);
+    const staging = new UploadStaging(stagingId, {
+      announce: () => this.ctx.uow.run(tenantId, async (tx) => {
+        await pendingObjectRepository.announce(tx, stagingId, tenantId, this.ctx.clock());
+        return this.protection.quarantineKey(tx, tenantId);
+      }),
+      discard: () => this.discard(tenantId, stagingId),
+      store: this.quarantineStore,
+      memory: this.memory,
     });
     let keep = false;
     try {
-      const staged = await stageUpload(request.source, this.settings.maxBytes, this.scanner, (plaintext) => this.quarantineStore.put(key, stagingId, plaintext));
+      const staged = await stageUpload(request.source, this.settings.maxBytes, this.scanner, (plaintext) => staging.receive(plaintext));
       if (staged.verdict && !staged.verdict.clean) {
+        await staging.persist();
         await this.quarantine(principal, stagingId, staged.size, staged.verdict.signature, request.channel, origin);
         keep = true;
         throw new IngestRefusal('INFECTED');
       }
-      const release = await this.memory.acquire(staged.size);
+      const { bytes, release } = await staging.read(staged.size);
       try {
-        const bytes = await readExactly(await this.quarantineStore.open(() => Promise.resolve(key), stagingId), staged.size);
         const file = await validateUpload(bytes, request.contentType, this.settings);
-        return await this.store(principal, request, file, staged.sha256, origin);
+        try {
+          return await this.store(principal, request, file, staged.sha256, origin);
+        } catch (error) {
+          // Only DICOM sent without a chosen patient whose Patient ID matches no MRN waits for
+          // reconciliation; a mismatch with a chosen patient or another patient's study stays refused.
+          if (!this.parking || request.holdUnmatched !== true || file.kind !== 'dicom' || request.patientId !== null || !(error instanceof ClarusError) || error.code !== 'CLARUS_ERR_PATIENT_UNMATCHED') throw error;
+          await staging.persist(); // the parked copy is the staging object, as received
+          const parked = await this.parking.park(principal, { stagingId, file, sha256: staged.sha256, channel: request.channel }, origin);
+          if ('stored' in parked) return await this.duplicate(principal, parked.stored, await this.contentIndex(tenantId, staged.sha256), file.kind, origin);
+          keep = parked.kept;
+          return parked.held;
+        }
       } finally {
         release();
       }
     } finally {
-      if (!keep) await this.discard(tenantId, stagingId).catch(() => undefined);
+      if (keep) staging.keep();
+      else await staging.discard().catch(() => undefined);
+    }
+  }
+
+  private async contentIndex(tenantId: string, sha256: string): Promise<Buffer> {
+    return this.ctx.uow.read(tenantId, async (tx) => (await this.protection.indexer(tx, tenantId)).exact('content', sha256));
+  }
+
+  /**
+   * Reconciliation (issue 6 item 1): a parked DICOM instance, filed to the chosen patient through the
+   * same path as an upload — validated again, sealed under the patient's key, indexed, audited. It was
+   * scanned when it arrived. `onIndexed` runs in the indexing transaction (the item goes with it).
+   */
+  async storeParked(principal: Principal, parked: { open: () => Promise<Readable>; size: number; patientId: string; channel: IngestChannel; onIndexed: NonNullable<IngestRequest['onIndexed']> }, origin: RequestOrigin): Promise<IngestOutcome> {
+    const release = await this.memory.acquire(parked.size);
+    try {
+      const bytes = await readExactly(await parked.open(), parked.size);
+      // The content hash is of the bytes as received (the preamble not yet zeroed), as for any upload.
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const file = await validateUpload(bytes, 'application/dicom', this.settings);
+      const request: IngestRequest = { source: Readable.from([]), declaredSize: null, contentType: 'application/dicom', patientId: parked.patientId, channel: parked.channel, onIndexed: parked.onIndexed };
+      return await this.store(principal, request, file, sha256, origin);
+    } catch (error) {
+      if (error instanceof IngestRefusal) throw new ClarusError(`CLARUS_ERR_FILE_${error.code}`);
+      throw error;
+    } finally {
+      release();
     }
   }
 
@@ -151,25 +209,31 @@ export class IngestService {
     const { tenantId } = principal;
     const facts = describeInstance(file);
     if (request.studyInstanceUid && (file.kind !== 'dicom' || facts.studyInstanceUid !== request.studyInstanceUid)) throw new ClarusError('CLARUS_ERR_STUDY_MISMATCH');
-    // Where it goes, and whether it is already here: read-only checks first, so a duplicate costs no write.
-    const plan = await this.ctx.uow.read(tenantId, async (tx) => {
+    const instanceId = randomUUID();
+    // Where it goes, and whether it is already here, in one transaction with the announcement of the
+    // new object (ING-7: announced before it is written, so that a crash before the index commits
+    // leaves a row for the sweep). A duplicate writes nothing: its transaction only read.
+    const plan = await this.ctx.uow.run(tenantId, async (tx) => {
       const resolved = await this.scopes.resolve(tx, principal);
       const indexer = await this.protection.indexer(tx, tenantId).catch(() => undefined);
       if (!indexer) throw new ClarusError(request.patientId ? 'CLARUS_ERR_NOT_FOUND' : 'CLARUS_ERR_PATIENT_UNMATCHED');
       const patientId = await this.resolvePatient(tx, resolved.scope, indexer, request, facts);
       const existing = await imageRepository.instanceByUid(tx, tenantId, indexer.exact('uid', facts.sopInstanceUid));
-      return { patientId, existing, contentIndex: indexer.exact('content', sha256) };
+      const contentIndex = indexer.exact('content', sha256);
+      if (existing) return { patientId, existing, contentIndex, indexer, key: undefined };
+      const key = await this.protection.patientKey(tx, tenantId, patientId, 1);
+      await pendingObjectRepository.announce(tx, instanceId, tenantId, this.ctx.clock());
+      return { patientId, existing, contentIndex, indexer, key };
     });
     if (plan.existing) return this.duplicate(principal, plan.existing, plan.contentIndex, file.kind, origin);
-    const instanceId = randomUUID();
-    // ING-7: announced first, so that a crash before the index commits leaves a row for the sweep.
-    await this.ctx.uow.run(tenantId, (tx) => pendingObjectRepository.announce(tx, instanceId, tenantId, this.ctx.clock()));
     try {
-      await this.objects.put(tenantId, plan.patientId, instanceId, Readable.from([file.bytes]));
+      await this.objects.putWithKey(plan.key, instanceId, Readable.from([file.bytes]));
       const indexed = await this.ctx.uow.run(tenantId, async (tx) => {
         await pendingObjectRepository.settle(tx, instanceId);
+        // Read again inside the index transaction: a patient erased meanwhile (key destroyed) gets no
+        // new rows. The unwrap is the keyring's cached one; the blind-index key never rotates.
         const key = await this.protection.patientKey(tx, tenantId, plan.patientId, 1);
-        const indexer = await this.protection.indexer(tx, tenantId);
+        const { indexer } = plan;
         const where = await this.placeInStudy(tx, key, indexer, tenantId, plan.patientId, facts, request.studyId ?? null);
         const inserted = await imageRepository.insertInstance(tx, {
           id: instanceId, tenant_id: tenantId, patient_id: plan.patientId, study_id: where.studyId, series_id: where.seriesId,
@@ -183,6 +247,7 @@ export class IngestService {
         if (!inserted) return undefined;
         // Inside the transaction (AUD-1, fail-closed): no acknowledged upload without its record.
         await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: file.bytes.length } });
+        await request.onIndexed?.(tx, instanceId);
         return where;
       });
       if (!indexed) {
@@ -261,8 +326,11 @@ export class IngestService {
     } else if (study.patient_id !== patientId) {
       throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
     }
-    const studyId = (study as { id: string }).id;
-    if (facts.modality) await imageRepository.addModality(tx, tenantId, studyId, facts.modality, now);
+    const { id: studyId, modalities } = study as { id: string; modalities: string[] };
+    // Modalities only grow: one already in the row as read needs no update. Otherwise addModality locks
+    // the study row (FOR UPDATE) until commit — and the commit waits for the audit entry — which made
+    // the instances of one study, arriving together, take turns.
+    if (facts.modality && !modalities.includes(facts.modality)) await imageRepository.addModality(tx, tenantId, studyId, facts.modality, now);
     const seriesIndex = indexer.exact('uid', facts.seriesInstanceUid);
     const series = await imageRepository.seriesByUid(tx, tenantId, seriesIndex);
     if (series) {

@@ -24,6 +24,22 @@ export class MemoryBudget {
     };
   }
 
+  /**
+   * Takes `bytes` now if they fit and nobody is waiting; undefined otherwise (the caller then does
+   * without memory: small uploads fall back to a staging object on disk). Never waits.
+   */
+  tryAcquire(bytes: number): (() => void) | undefined {
+    if (this.waiting.length > 0 || this.used + bytes > this.budget) return undefined;
+    this.used += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.used -= bytes;
+      this.wake();
+    };
+  }
+
   private fits(bytes: number): boolean {
     return this.used === 0 || this.used + bytes <= this.budget;
   }

@@ -8,11 +8,17 @@ import type { PatientObjects } from '../patient-objects.ts';
  * `olderThanSeconds` may belong to uploads still running in another process, and are left alone.
  */
 export class ObjectJanitor {
-  constructor(private readonly uow: UnitOfWork, private readonly objects: PatientObjects, private readonly clock: () => Date) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly objects: PatientObjects,
+    private readonly clock: () => Date,
+    /** Removes expired resumable-upload sessions with their chunks (their chunks are not pending while the session lives). */
+    private readonly expiredUploads: () => Promise<number> = () => Promise.resolve(0),
+  ) {}
 
   async sweep(olderThanSeconds: number): Promise<number> {
     const cutoff = new Date(this.clock().getTime() - olderThanSeconds * 1000);
-    let removed = 0;
+    let removed = await this.expiredUploads();
     for (;;) {
       const stale = await this.uow.run(null, (tx) => pendingObjectRepository.olderThan(tx, cutoff, 500));
       for (const { id } of stale) {

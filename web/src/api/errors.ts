@@ -19,6 +19,9 @@ export const ErrorCode = {
   badResponse: 'CLARUS_ERR_BAD_RESPONSE',
   client: 'CLARUS_ERR_CLIENT',
   stepUpCancelled: 'CLARUS_ERR_STEP_UP_CANCELLED',
+  consentMissing: 'CLARUS_ERR_CONSENT_MISSING',
+  pixelReviewPending: 'CLARUS_ERR_PIXEL_REVIEW_PENDING',
+  deidOptionRefused: 'CLARUS_ERR_DEID_OPTION_REFUSED',
 } as const;
 
 interface ApiErrorInit {

@@ -5,15 +5,13 @@ import type { ImageKind } from './images';
 /** Where files go: a chosen patient (any kind), or DICOM matched by Patient ID ↔ MRN. */
 export type UploadTarget = { patientId: string } | { matchByPatientId: true };
 
-/** What the server answers for an accepted file (201 stored, 200 duplicate). */
-export interface UploadOutcome {
-  status: 'stored' | 'duplicate';
-  instanceId: string;
-  studyId: string;
-  seriesId: string;
-  patientId: string;
-  kind: ImageKind;
-}
+/**
+ * What the server answers for an accepted file: 201 stored, 200 duplicate, or 202 for DICOM whose
+ * Patient ID matches no MRN (kept in the reconciliation list until someone files it to a patient).
+ */
+export type UploadOutcome =
+  | { status: 'stored' | 'duplicate'; instanceId: string; studyId: string; seriesId: string; patientId: string; kind: ImageKind }
+  | { status: 'reconciliation'; reconciliationId: string; kind: 'dicom' };
 
 /**
  * The Content-Type to declare, from the file name only as a hint (the server decides from the
@@ -58,7 +56,7 @@ function send(url: string, file: File, token: string, onProgress: (fraction: num
     };
     xhr.onload = () => {
       const body = parse(xhr.responseText);
-      if (xhr.status === 200 || xhr.status === 201) resolve(body as UploadOutcome);
+      if (xhr.status === 200 || xhr.status === 201 || xhr.status === 202) resolve(body as UploadOutcome);
       else reject(errorFromResponse(xhr.status, body));
     };
     xhr.onerror = () => reject(new ApiError({ status: 0, code: ErrorCode.network, message: 'The upload was interrupted. Check your connection and try again.' }));

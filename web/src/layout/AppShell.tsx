@@ -47,6 +47,8 @@ export function AppShell({ title, children }: { title: string; children: ReactNo
             </NavLink>
           )}
           {can(me, 'images.upload') && <NavLink to={uploadDicomPath}>Upload DICOM</NavLink>}
+          {can(me, 'reconciliation.manage') && <NavLink to={paths.reconciliation}>Reconciliation</NavLink>}
+          {can(me, 'research.export') && <NavLink to={paths.researchExports}>Research exports</NavLink>}
           {isAdmin && <NavLink to={paths.adminUsers}>Users</NavLink>}
           {can(me, 'service-accounts.manage') && <NavLink to={paths.adminServiceAccounts}>Service accounts</NavLink>}
           {can(me, 'tenant-settings.manage') && <NavLink to={paths.adminSettings}>Settings</NavLink>}

@@ -13,6 +13,11 @@ export function seriesViewerPath(patientId: string, seriesId: string): string {
   return `${patientPath(patientId)}/series/${encodeURIComponent(seriesId)}`;
 }
 
+/** The viewer of one series opened at one of its instances (a held instance a reviewer must decide on). */
+export function instanceViewerPath(patientId: string, seriesId: string, instanceId: string): string {
+  return `${seriesViewerPath(patientId, seriesId)}/instances/${encodeURIComponent(instanceId)}`;
+}
+
 function decoded(segment: string): string {
   try {
     return decodeURIComponent(segment);
@@ -27,9 +32,9 @@ export function uploadPatientIdOf(path: string): string | null {
   return match?.[1] === undefined ? null : decoded(match[1]);
 }
 
-/** The patient and series ids of a `/patients/<id>/series/<seriesId>` path, or null. */
-export function viewerIdsOf(path: string): { patientId: string; seriesId: string } | null {
-  const match = /^\/patients\/([^/]+)\/series\/([^/]+)$/u.exec(path);
+/** The patient, series and (optional) instance ids of a `/patients/<id>/series/<seriesId>[/instances/<instanceId>]` path, or null. */
+export function viewerIdsOf(path: string): { patientId: string; seriesId: string; instanceId: string | null } | null {
+  const match = /^\/patients\/([^/]+)\/series\/([^/]+)(?:\/instances\/([^/]+))?$/u.exec(path);
   if (match?.[1] === undefined || match[2] === undefined) return null;
-  return { patientId: decoded(match[1]), seriesId: decoded(match[2]) };
+  return { patientId: decoded(match[1]), seriesId: decoded(match[2]), instanceId: match[3] === undefined ? null : decoded(match[3]) };
 }

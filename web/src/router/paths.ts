@@ -15,6 +15,8 @@ export const paths = {
   adminSettings: '/admin/settings',
   adminAudit: '/admin/audit',
   adminKeys: '/admin/keys',
+  reconciliation: '/images/reconciliation',
+  researchExports: '/research/exports',
 } as const;
 
 /** The page of one patient. */

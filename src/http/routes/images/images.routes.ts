@@ -29,7 +29,7 @@ export function registerImageRoutes(root: FastifyInstance, services: Services): 
   const ingest = async (request: FastifyRequest, reply: FastifyReply, patientId: string | null, studyId: string | null) => {
     try {
       return await services.ingest.ingest(principalOf(request), {
-        source: request.body as Readable, declaredSize: declaredSize(request), contentType: contentType(request), patientId, studyId, channel: 'upload',
+        source: request.body as Readable, declaredSize: declaredSize(request), contentType: contentType(request), patientId, studyId, channel: 'upload', holdUnmatched: true,
       }, originOf(request));
     } catch (error) {
       // A refused upload may not have been read to its end: the connection closes after the answer,
@@ -42,12 +42,16 @@ export function registerImageRoutes(root: FastifyInstance, services: Services): 
   app.post('/api/patients/:id/images', { config: { access: upload }, schema: { tags, params: s.patientParams, querystring: s.uploadQuery, response: { 200: s.uploadReply, 201: s.uploadReply } } },
     async (request, reply) => {
       const outcome = await ingest(request, reply, request.params.id, request.query.studyId ?? null);
+      // A chosen patient is never held for reconciliation (a mismatch is refused instead).
+      if (outcome.status === 'reconciliation') throw new Error('an upload to a chosen patient was held for reconciliation');
       return reply.code(outcome.status === 'stored' ? 201 : 200).send(outcome);
     });
 
-  app.post('/api/images', { config: { access: upload }, schema: { tags, response: { 200: s.uploadReply, 201: s.uploadReply } } },
+  // 202 Accepted (RFC 9110 §15.3.3): unmatched DICOM is kept, but not yet filed to a patient.
+  app.post('/api/images', { config: { access: upload }, schema: { tags, response: { 200: s.uploadReply, 201: s.uploadReply, 202: s.heldReply } } },
     async (request, reply) => {
       const outcome = await ingest(request, reply, null, null);
+      if (outcome.status === 'reconciliation') return reply.code(202).send(outcome);
       return reply.code(outcome.status === 'stored' ? 201 : 200).send(outcome);
     });
 

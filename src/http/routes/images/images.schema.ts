@@ -12,6 +12,8 @@ export const uploadReply = z.object({
   status: z.enum(['stored', 'duplicate']), instanceId: z.string(), studyId: z.string(), seriesId: z.string(), patientId: z.string(),
   kind: z.enum(['dicom', 'nifti', 'png', 'jpeg']),
 });
+/** 202: DICOM whose Patient ID matches no MRN, held in the reconciliation list (docs/api-images.md). */
+export const heldReply = z.object({ status: z.literal('reconciliation'), reconciliationId: z.string(), kind: z.literal('dicom') });
 
 const instance = z.object({
   id: z.string(), seriesId: z.string(), studyId: z.string(), patientId: z.string(), sopInstanceUid: z.string(), sopClassUid: z.string().nullable(),

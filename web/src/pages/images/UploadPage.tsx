@@ -24,7 +24,7 @@ export function UploadPage({ patientId }: { patientId: string | null }) {
       <h1>{patientId === null ? 'Upload DICOM' : 'Upload images'}</h1>
       <p className="muted">
         {patientId === null
-          ? 'DICOM files go to the patient whose MRN is their Patient ID (0010,0020). Files that match no patient are refused: upload them from the patient’s page.'
+          ? 'DICOM files go to the patient whose MRN is their Patient ID (0010,0020). Files that match no patient wait in the reconciliation list, where they are filed to a patient or discarded.'
           : 'DICOM (.dcm), NIfTI (.nii, .nii.gz), PNG and JPEG files go to this patient. Every file is scanned for malware and checked before it is stored.'}
         {` Up to ${PARALLEL_UPLOADS} files are sent at a time.`}
       </p>

@@ -1,5 +1,6 @@
+import { useCan } from '../../permissions';
 import { Link } from '../../router/Link';
-import { patientPath } from '../../router/paths';
+import { patientPath, paths } from '../../router/paths';
 import type { UploadItem } from './uploadQueue';
 
 const sizeFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
@@ -13,9 +14,10 @@ function size(bytes: number): string {
 function result(item: UploadItem): string {
   switch (item.state) {
     case 'queued': return 'Waiting';
-    case 'uploading': return item.progress >= 1 ? 'Checking…' : `${Math.floor(item.progress * 100)} %`;
+    case 'uploading': return item.message ?? (item.progress >= 1 ? 'Checking…' : `${Math.floor(item.progress * 100)} %`);
     case 'stored': return 'Stored';
     case 'duplicate': return 'Already stored (same file)';
+    case 'reconciliation': return 'Waiting in reconciliation: no patient has its Patient ID as MRN';
     case 'refused': return `Refused: ${item.message ?? ''}`;
     case 'failed': return `Failed: ${item.message ?? ''}`;
   }
@@ -23,7 +25,8 @@ function result(item: UploadItem): string {
 
 /** One file: name, size, a progress bar, and the result (the server's message when refused). */
 export function UploadRow({ item, showPatient }: { item: UploadItem; showPatient: boolean }) {
-  const done = item.state === 'stored' || item.state === 'duplicate';
+  const can = useCan();
+  const done = item.state === 'stored' || item.state === 'duplicate' || item.state === 'reconciliation';
   const bad = item.state === 'refused' || item.state === 'failed';
   return (
     <li className="upload-row" data-testid="upload-row" data-state={item.state}>
@@ -32,7 +35,13 @@ export function UploadRow({ item, showPatient }: { item: UploadItem; showPatient
       <progress className="upload-progress" max={1} value={done ? 1 : item.progress} aria-label={`Upload of ${item.name}`} data-testid="upload-progress" />
       <span className={bad ? 'upload-result warning-text' : 'upload-result'} role={bad ? 'alert' : 'status'} data-testid="upload-result">
         {result(item)}
-        {showPatient && done && item.outcome !== null && (
+        {item.state === 'reconciliation' && can('reconciliation.manage') && (
+          <>
+            {' · '}
+            <Link to={paths.reconciliation}>Open the reconciliation list</Link>
+          </>
+        )}
+        {showPatient && done && item.outcome !== null && 'patientId' in item.outcome && (
           <>
             {' · '}
             <Link to={patientPath(item.outcome.patientId)}>Open the patient</Link>

@@ -1,10 +1,12 @@
 import { toApiError } from '../../api/errors';
 import { type UploadOutcome, type UploadTarget, uploadImage } from '../../api/imageUpload';
+import { RESUMABLE_THRESHOLD, uploadResumable } from '../../api/resumableUpload';
 
 /** Files sent at the same time; the rest wait their turn. */
 export const PARALLEL_UPLOADS = 3;
 
-export type UploadState = 'queued' | 'uploading' | 'stored' | 'duplicate' | 'refused' | 'failed';
+/** `reconciliation`: DICOM whose Patient ID matched no MRN, kept in the reconciliation list (202). */
+export type UploadState = 'queued' | 'uploading' | 'stored' | 'duplicate' | 'reconciliation' | 'refused' | 'failed';
 
 /** One chosen file and how its upload went. */
 export interface UploadItem {
@@ -14,7 +16,7 @@ export interface UploadItem {
   state: UploadState;
   /** 0..1 of the bytes sent. */
   progress: number;
-  /** The server's (or the browser's) message when refused or failed. */
+  /** The server's (or the browser's) message when refused or failed; while uploading, a resumption notice. */
   message: string | null;
   outcome: UploadOutcome | null;
 }
@@ -63,7 +65,12 @@ export class UploadQueue {
       if (job === undefined) return;
       this.running += 1;
       this.update(job.id, { state: 'uploading' });
-      uploadImage(this.target, job.file, (progress) => this.update(job.id, { progress }), this.abort.signal)
+      // Large files go with tus in chunks and resume after a network error; small ones in one request.
+      const onProgress = (progress: number) => this.update(job.id, { progress, message: null });
+      const upload = job.file.size > RESUMABLE_THRESHOLD
+        ? uploadResumable(this.target, job.file, onProgress, this.abort.signal, () => this.update(job.id, { message: 'Connection lost; resuming…' }))
+        : uploadImage(this.target, job.file, onProgress, this.abort.signal);
+      upload
         .then(
           (outcome) => this.update(job.id, { state: outcome.status, progress: 1, outcome }),
           (error: unknown) => {

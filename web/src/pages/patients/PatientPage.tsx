@@ -9,6 +9,7 @@ import { Link } from '../../router/Link';
 import { disclosuresPath, paths } from '../../router/paths';
 import { AccessBadge, BreakGlassBanner } from './AccessBadge';
 import { CareTeamSection } from './CareTeamSection';
+import { ConsentSection } from './ConsentSection';
 import { DangerZone } from './DangerZone';
 import { Demographics } from './Demographics';
 import { PatientForm } from './PatientForm';
@@ -104,7 +105,10 @@ export function PatientPage({ id }: { id: string }) {
           <Demographics view={view} />
         )}
       </section>
-      {can('images.read') && <StudiesSection patientId={id} canUpload={can('images.upload')} />}
+      {can('images.read') && (
+        <StudiesSection patientId={id} canUpload={can('images.upload')} canExport={can('research.export')} patientName={title} />
+      )}
+      <ConsentSection patientId={id} canManage={can('consents.manage')} />
       {can('care-team.read') && <CareTeamSection patientId={id} canManage={can('care-team.manage') && can('users.manage')} />}
       {can('audit.read') && (
         <p>

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useMemo, useReducer, useState } from 'react';
 import type { Plane, SeriesSummary } from '../../api/images';
+import type { PixelRegion } from '../../api/research';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { MAX_REGIONS, PixelReviewPanel } from './PixelReviewPanel';
 import { PlanePicker } from './PlanePicker';
 import { StackSlider } from './StackSlider';
 import { buildStack, volumeOf } from './stack';
@@ -11,13 +13,28 @@ import { ViewerToolbar } from './ViewerToolbar';
 import { initialView, viewReducer } from './viewerState';
 import { defaultWindow } from './windowing';
 
-/** The viewer of one series: toolbar, canvas, slider, and (with `canSeeTags`) the DICOM tag panel. */
-export function SeriesViewer({ series, canSeeTags }: { series: SeriesSummary; canSeeTags: boolean }) {
+/**
+ * The viewer of one series: toolbar, canvas, slider, the pixel review of the instance shown (with
+ * `canReview`, its decision and mask tool), and (with `canSeeTags`) the DICOM tag panel.
+ */
+export function SeriesViewer({ series, canSeeTags, canReview = false, initialInstanceId = null }: {
+  series: SeriesSummary;
+  canSeeTags: boolean;
+  canReview?: boolean;
+  /** Open at this instance (a held instance linked from an export check) instead of the start. */
+  initialInstanceId?: string | null;
+}) {
   const volume = volumeOf(series);
   const [plane, setPlane] = useState<Plane>('axial');
   const stack = useMemo(() => buildStack(series, plane), [series, plane]);
   // NIfTI opens in the middle of the volume (its first slices are usually empty); series at their start.
-  const [position, setPosition] = useState(() => (volume === null ? 0 : Math.floor(stack.length / 2)));
+  const [position, setPosition] = useState(() => {
+    const linked = initialInstanceId === null ? -1 : stack.findIndex((item) => item.instanceId === initialInstanceId);
+    if (linked !== -1) return linked;
+    return volume === null ? 0 : Math.floor(stack.length / 2);
+  });
+  /** The mask being drawn on the instance shown, or null when the mask tool is off. */
+  const [maskRegions, setMaskRegions] = useState<PixelRegion[] | null>(null);
   const [view, dispatch] = useReducer(viewReducer, initialView);
   const [showTags, setShowTags] = useState(false);
   const { frame, error } = usePixels(stack, position);
@@ -50,8 +67,16 @@ export function SeriesViewer({ series, canSeeTags }: { series: SeriesSummary; ca
       <ViewerToolbar view={view} dispatch={dispatch} onReset={reset} grey={frame?.samples !== 3} />
       {volume !== null && <PlanePicker plane={plane} onChange={changePlane} />}
       <ErrorMessage error={error} />
+      {volume === null && current !== undefined && (
+        <PixelReviewPanel instanceId={current.instanceId} canReview={canReview} image={frame}
+          mask={{ regions: maskRegions, setRegions: setMaskRegions }} />
+      )}
       <ViewerCanvas frame={frame} view={view} dispatch={dispatch} onStep={step} onReset={reset}
-        label={`${noun} ${position + 1} of ${stack.length}${volume === null ? '' : `, ${plane}`}`} />
+        label={`${noun} ${position + 1} of ${stack.length}${volume === null ? '' : `, ${plane}`}`}
+        mask={maskRegions === null ? null : {
+          regions: maskRegions,
+          onDraw: (region) => setMaskRegions((regions) => (regions === null || regions.length >= MAX_REGIONS ? regions : [...regions, region])),
+        }} />
       {frame === null && error === null && <p role="status">Loading the image…</p>}
       <StackSlider position={position} count={stack.length} noun={noun} onChange={setPosition} />
       {canSeeTags && isDicom && current !== undefined && (

@@ -1,5 +1,7 @@
-import { type Dispatch, type KeyboardEvent, type PointerEvent, useEffect, useId, useRef } from 'react';
+import { type Dispatch, type KeyboardEvent, type PointerEvent, useEffect, useId, useRef, useState } from 'react';
 import type { PixelFrame } from '../../api/images';
+import type { PixelRegion } from '../../api/research';
+import { placement, regionBetween, toImagePoint } from './geometry';
 import { draggedWindow, type ViewAction, type ViewState } from './viewerState';
 import { paint, type Window } from './windowing';
 
@@ -15,6 +17,14 @@ interface Drag {
   lastX: number;
   lastY: number;
   startWindow: Window | null;
+  /** A mask rectangle is being drawn from this image point. */
+  drawFrom: { x: number; y: number } | null;
+}
+
+/** The mask tool: regions already drawn, and where a newly drawn one goes. */
+export interface MaskTool {
+  regions: readonly PixelRegion[];
+  onDraw: (region: PixelRegion) => void;
 }
 
 /**
@@ -23,19 +33,23 @@ interface Drag {
  * window/level, left-drag does what `view.mode` says. Keyboard: arrows and Page Up/Down scroll,
  * Home/End jump, + and − zoom, R resets.
  */
-export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label }: {
+export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label, mask = null }: {
   frame: PixelFrame | null;
   view: ViewState;
   dispatch: Dispatch<ViewAction>;
   onStep: (delta: number | 'first' | 'last') => void;
   onReset: () => void;
   label: string;
+  /** When set, a left-drag draws a mask rectangle in image pixels (a right-drag still windows). */
+  mask?: MaskTool | null;
 }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const imageRef = useRef<HTMLCanvasElement | null>(null);
   const paintedRef = useRef<{ frame: PixelFrame; window: Window } | null>(null);
   const dragRef = useRef<Drag | null>(null);
   const helpId = useId();
+  /** The rectangle under the mouse while a mask region is being drawn. */
+  const [sketch, setSketch] = useState<PixelRegion | null>(null);
   // The native wheel listener (non-passive, to stop the page from scrolling) reads the latest props here.
   const latest = useRef({ onStep, dispatch });
   latest.current = { onStep, dispatch };
@@ -61,10 +75,19 @@ export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label }: 
       imageContext.putImageData(data, 0, 0);
       paintedRef.current = { frame, window: view.window };
     }
-    const scale = Math.min(canvas.width / frame.columns, canvas.height / frame.rows) * view.zoom;
-    context.setTransform(scale, 0, 0, scale, canvas.width / 2 + view.pan.x - (frame.columns * scale) / 2, canvas.height / 2 + view.pan.y - (frame.rows * scale) / 2);
+    const at = placement(canvas, frame, view);
+    context.setTransform(at.scale, 0, 0, at.scale, at.left, at.top);
     context.drawImage(imageRef.current, 0, 0);
-  }, [frame, view.window, view.zoom, view.pan]);
+    // Mask regions in image pixels, under the same transform: what will be blanked, shown as such.
+    const regions = [...(mask?.regions ?? []), ...(sketch === null ? [] : [sketch])];
+    context.lineWidth = 2 / at.scale;
+    for (const region of regions) {
+      context.fillStyle = 'rgba(220, 38, 38, 0.35)';
+      context.fillRect(region.x, region.y, region.width, region.height);
+      context.strokeStyle = '#f87171';
+      context.strokeRect(region.x, region.y, region.width, region.height);
+    }
+  }, [frame, view.window, view.zoom, view.pan, mask?.regions, sketch]);
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -86,13 +109,23 @@ export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label }: 
     return canvas && width > 0 ? canvas.width / width : 1;
   }
 
+  /** The image point under the mouse (null without an image). */
+  function imagePoint(event: PointerEvent<HTMLCanvasElement>): { x: number; y: number } | null {
+    const canvas = canvasRef.current;
+    if (!canvas || frame === null) return null;
+    const box = canvas.getBoundingClientRect();
+    const r = ratio();
+    return toImagePoint(placement(canvas, frame, view), (event.clientX - box.left) * r, (event.clientY - box.top) * r);
+  }
+
   function pointerDown(event: PointerEvent<HTMLCanvasElement>): void {
     if (event.button !== 0 && event.button !== 2) return;
     event.currentTarget.setPointerCapture(event.pointerId);
     event.currentTarget.focus();
+    const drawFrom = mask !== null && event.button === 0 ? imagePoint(event) : null;
     dragRef.current = {
       pointerId: event.pointerId, windowing: event.button === 2 || view.mode === 'window',
-      startX: event.clientX, startY: event.clientY, lastX: event.clientX, lastY: event.clientY, startWindow: view.window,
+      startX: event.clientX, startY: event.clientY, lastX: event.clientX, lastY: event.clientY, startWindow: view.window, drawFrom,
     };
   }
 
@@ -100,7 +133,10 @@ export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label }: 
     const drag = dragRef.current;
     if (drag?.pointerId !== event.pointerId) return;
     const r = ratio();
-    if (drag.windowing) {
+    if (drag.drawFrom !== null) {
+      const to = imagePoint(event);
+      if (to !== null && frame !== null) setSketch(regionBetween(drag.drawFrom, to, frame));
+    } else if (drag.windowing) {
       if (drag.startWindow !== null && frame?.samples === 1) {
         dispatch({ type: 'window', window: draggedWindow(drag.startWindow, (event.clientX - drag.startX) * r, (event.clientY - drag.startY) * r) });
       }
@@ -112,7 +148,15 @@ export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label }: 
   }
 
   function pointerUp(event: PointerEvent<HTMLCanvasElement>): void {
-    if (dragRef.current?.pointerId === event.pointerId) dragRef.current = null;
+    const drag = dragRef.current;
+    if (drag?.pointerId !== event.pointerId) return;
+    dragRef.current = null;
+    if (drag.drawFrom === null) return;
+    const to = imagePoint(event);
+    const region = to === null || frame === null ? null : regionBetween(drag.drawFrom, to, frame);
+    setSketch(null);
+    // A cancelled pointer (the browser took the gesture over) draws nothing.
+    if (region !== null && event.type === 'pointerup') mask?.onDraw(region);
   }
 
   function keyDown(event: KeyboardEvent<HTMLCanvasElement>): void {
@@ -131,11 +175,12 @@ export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label }: 
 
   return (
     <div className="viewer-canvas-wrap">
-      <canvas ref={canvasRef} className={view.mode === 'pan' ? 'viewer-canvas viewer-canvas-pan' : 'viewer-canvas'} width={CANVAS_SIZE} height={CANVAS_SIZE}
+      <canvas ref={canvasRef} className={mask === null && view.mode === 'pan' ? 'viewer-canvas viewer-canvas-pan' : 'viewer-canvas'} width={CANVAS_SIZE} height={CANVAS_SIZE}
         tabIndex={0} role="img" aria-label={label} aria-describedby={helpId} data-testid="viewer-canvas"
         onPointerDown={pointerDown} onPointerMove={pointerMove} onPointerUp={pointerUp} onPointerCancel={pointerUp}
         onContextMenu={(event) => event.preventDefault()} onKeyDown={keyDown} />
       <p id={helpId} className="muted viewer-help">
+        {mask !== null && 'Mask tool: left-drag draws a rectangle to blank. '}
         Scroll: mouse wheel, arrow keys, Page Up/Down. Window/level: drag (right button always). Zoom: Ctrl + wheel, + and −. Pan: left-drag in pan mode. Reset: R.
       </p>
     </div>

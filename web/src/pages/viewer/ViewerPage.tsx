@@ -8,7 +8,7 @@ import { SeriesViewer } from './SeriesViewer';
 import { useSeries } from './useSeries';
 
 /** `/patients/:id/series/:seriesId`: one series in the viewer (DCM-3). */
-export function ViewerPage({ patientId, seriesId }: { patientId: string; seriesId: string }) {
+export function ViewerPage({ patientId, seriesId, instanceId = null }: { patientId: string; seriesId: string; instanceId?: string | null }) {
   const can = useCan();
   const load = useSeries(patientId, seriesId);
   const title = load.status === 'found'
@@ -28,7 +28,8 @@ export function ViewerPage({ patientId, seriesId }: { patientId: string; seriesI
           <p className="muted">
             {[studyDate(load.study.studyDate), load.study.description, `${load.series.instances.length} instance(s)`].filter(Boolean).join(' · ')}
           </p>
-          <SeriesViewer key={load.series.id} series={load.series} canSeeTags={can('images.metadata')} />
+          <SeriesViewer key={load.series.id} series={load.series} canSeeTags={can('images.metadata')}
+            canReview={can('images.pixel-review')} initialInstanceId={instanceId} />
         </>
       )}
     </AppShell>

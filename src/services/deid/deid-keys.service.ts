@@ -1,6 +1,6 @@
-import { TenantPseudonyms } from '../crypto/pseudonyms.ts';
-import type { UnitOfWork } from '../data/unit-of-work.ts';
-import type { PatientProtection } from './patient-protection.ts';
+import { TenantPseudonyms } from '../../crypto/pseudonyms.ts';
+import type { UnitOfWork } from '../../data/unit-of-work.ts';
+import type { PatientProtection } from '../patient-protection.ts';
 
 /**
  * De-identification keys of a tenant (DEID-1, DEID-4): its keyed pseudonyms, UID mapping and date
