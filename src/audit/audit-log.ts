@@ -1,5 +1,5 @@
 import type { AuditDb } from '../data/connections.ts';
-import { auditRepository } from '../data/repositories/audit.repository.ts';
+import { auditRepository, type AuditFrontier } from '../data/repositories/audit.repository.ts';
 import type { AuditSigner } from '../crypto/audit-signer.ts';
 import { checkpointStatement, entryLeafHash, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
 import { nodeHash, rangeHash } from './merkle.ts';
@@ -24,6 +24,12 @@ export class AuditLog {
   private sinceCheckpoint = 0;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> | undefined;
+  /**
+   * The tree's right edge after this process's last append: the next append and checkpoint take the
+   * hashes they need from it instead of reading them (the repository checks that the log has not
+   * grown meanwhile, e.g. by another instance, before trusting it).
+   */
+  private frontier: AuditFrontier | undefined;
 
   constructor(private readonly db: AuditDb, private readonly clock: () => Date, private readonly signer: AuditSigner, private readonly checkpointMs: number) {}
 
@@ -55,7 +61,8 @@ export class AuditLog {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       try {
-        const entries = await auditRepository.append(this.db, batch.map((p) => p.input), this.clock(), entryLeafHash, nodeHash);
+        const entries = await auditRepository.append(this.db, batch.map((p) => p.input), this.clock(), entryLeafHash, nodeHash, this.frontier);
+        this.frontier = entries.frontier;
         batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
         this.sinceCheckpoint += entries.length;
       } catch (error) {
@@ -75,7 +82,11 @@ export class AuditLog {
           const size = await auditRepository.size(locked);
           const latest = await auditRepository.latestCheckpoint(locked);
           if (size === 0 || (latest && latest.treeSize >= size)) return;
-          const rootHash = await rangeHash(0, size, (level, index) => auditRepository.subtree(locked, level, index));
+          const edge = this.frontier?.size === size ? this.frontier.hashes : undefined;
+          const rootHash = await rangeHash(0, size, (level, index) => {
+            const known = edge?.get(`${level}:${index}`);
+            return known ? Promise.resolve(known) : auditRepository.subtree(locked, level, index);
+          });
           const at = this.clock();
           const signature = this.signer.sign(checkpointStatement(size, rootHash, at));
           await auditRepository.addCheckpoint(locked, { treeSize: size, rootHash, at, keyId: this.signer.keyId, signature });

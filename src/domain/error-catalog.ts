@@ -30,7 +30,8 @@ export const errorCatalog = {
   CLARUS_ERR_RENDER_UNSUPPORTED: { status: 415, message: 'This image is stored but cannot be displayed (for example a compressed DICOM transfer syntax); download it instead.' },
   CLARUS_ERR_AUTH_LOCKED: { status: 429, message: 'Too many failed sign-in attempts. Try again later.' },
   CLARUS_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests. Slow down.' },
-  CLARUS_ERR_PATIENT_UNMATCHED: { status: 422, message: 'The DICOM Patient ID matches no patient of this organisation; choose the patient for this upload.' },
+  // Unmatched DICOM is held for reconciliation instead (202); this remains for files with no Patient ID to match by.
+  CLARUS_ERR_PATIENT_UNMATCHED: { status: 422, message: 'The file cannot be matched to a patient of this organisation; choose the patient for this upload.' },
   CLARUS_ERR_PATIENT_MISMATCH: { status: 422, message: 'The image belongs to another patient than the one chosen.' },
   CLARUS_ERR_INSTANCE_CONFLICT: { status: 409, message: 'An image with this SOP Instance UID but different content exists.' },
   // DICOMweb (PS3.18): an Accept header that names no representation Clarus serves for the resource;

@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { startExportJobs } from '../../src/jobs/background-jobs.ts';
+import type { JobLoop } from '../../src/jobs/job-loop.ts';
 import { dicomInstance, element } from '../fixtures/ingest/builders.ts';
 import { launchChromium, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
 import { confirmStepUp, inBrowser, onPath, signIn, text } from '../helpers/browser-journeys.ts';
@@ -21,6 +23,8 @@ import { createPatient } from '../helpers/patients.ts';
 let harness: BrowserSystem | undefined;
 let browser: Browser | undefined;
 let admin: SignedInUser | undefined;
+/** The background loop that builds queued exports, as `clarus serve` runs it. */
+let jobs: JobLoop | undefined;
 /** A synthetic patient (no real PHI). */
 const patient = { id: '', mrn: 'MRN-RX01', givenName: 'Rosalind', familyName: 'Exporter' };
 
@@ -33,12 +37,15 @@ const TEXT_BAND = { x: 10, y: 10, width: 40, height: 10 };
 before(async () => {
   // Scanning is covered by the upload tests; here uploads run unscanned (development setting).
   harness = await startBrowserSystem({ CLARUS_ALLOW_UNSCANNED: 'true' });
+  const { logLines } = harness.system;
+  jobs = startExportJobs(harness.system.composition.services.researchExports, (error) => logLines.push(`export job failed: ${String(error)}`), 500);
   browser = await launchChromium();
   admin = await newTenantWithAdmin(harness.system, 'e2e-research');
   patient.id = await createPatient(admin, { mrn: patient.mrn, givenName: patient.givenName, familyName: patient.familyName });
 });
 
 after(async () => {
+  await jobs?.stop();
   await browser?.close();
   await harness?.system.close();
 });
@@ -105,7 +112,9 @@ async function uploadAll(page: Page, files: { name: string; mimeType: string; bu
  * surface × z, centred, and CSS may draw the canvas smaller.
  */
 async function dragOnImage(page: Page, zoom: number, from: { x: number; y: number }, to: { x: number; y: number }): Promise<void> {
-  const box = await page.getByTestId('viewer-canvas').boundingBox();
+  const canvas = page.getByTestId('viewer-canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
   assert.ok(box);
   const surface = 512;
   const scale = (surface / US_SIZE) * zoom;
@@ -118,6 +127,31 @@ async function dragOnImage(page: Page, zoom: number, from: { x: number; y: numbe
   await page.mouse.down();
   await page.mouse.move(end.x, end.y, { steps: 6 });
   await page.mouse.up();
+}
+
+/**
+ * The entries of a ZIP whose local headers carry their sizes (APPNOTE.TXT 4.3.7: no data
+ * descriptors; stored or not, the bytes are returned as they are in the archive).
+ */
+function zipEntries(zip: Buffer): Map<string, { method: number; data: Buffer }> {
+  const entries = new Map<string, { method: number; data: Buffer }>();
+  let at = 0;
+  while (at + 30 <= zip.length && zip.readUInt32LE(at) === 0x04034b50) {
+    const method = zip.readUInt16LE(at + 8);
+    const size = zip.readUInt32LE(at + 18);
+    const nameLength = zip.readUInt16LE(at + 26);
+    const start = at + 30 + nameLength + zip.readUInt16LE(at + 28);
+    entries.set(zip.subarray(at + 30, at + 30 + nameLength).toString('utf8'), { method, data: zip.subarray(start, start + size) });
+    at = start + size;
+  }
+  return entries;
+}
+
+/** One row of the ultrasound's pixels as the mask leaves it: the text band's columns set to 0. */
+function maskedRow(): Buffer {
+  const row = Buffer.alloc(US_SIZE, 0x40);
+  row.fill(0, TEXT_BAND.x, TEXT_BAND.x + TEXT_BAND.width);
+  return row;
 }
 
 describe('research export in the browser', () => {
@@ -136,7 +170,7 @@ describe('research export in the browser', () => {
       assert.match(await research.getByTestId('consent-status').textContent() ?? '', /no consent/);
       await research.getByTestId('consent-granted').click();
       await page.locator('[data-testid="consent-row"][data-purpose="research"][data-status="granted"]').waitFor();
-      assert.match(await research.getByTestId('consent-recorded').textContent() ?? '', /by .+ on /);
+      assert.match(await research.getByTestId('consent-recorded').textContent() ?? '', /^ · by you on /);
       assert.equal(await page.locator('[data-testid="consent-row"][data-purpose="clinical-ai"]').getAttribute('data-status'), 'unknown');
 
       await uploadAll(page, [ctFile(), ultrasoundFile()]);
@@ -147,6 +181,7 @@ describe('research export in the browser', () => {
       await picks.nth(0).check();
       await picks.nth(1).check();
       assert.match(await text(page, 'export-selection-count'), /^2 studies selected/);
+      await screenshot(page, 'research-export-patient-page');
       await page.getByTestId('export-deidentified').click();
       await page.waitForURL(onPath('/research/exports'));
 
@@ -195,7 +230,7 @@ describe('research export in the browser', () => {
       const decided = page.getByTestId('pixel-review-decision');
       await decided.waitFor();
       assert.equal(await decided.getAttribute('data-decision'), 'masked');
-      assert.match(await decided.textContent() ?? '', /1 region masked by .+ on /);
+      assert.match(await decided.textContent() ?? '', /1 region masked by you on /);
       assert.equal(await banner.count(), 0, 'the hold banner is gone');
 
       // Back to the export (the form kept its studies and purpose): ready; start with step-up.
@@ -228,8 +263,18 @@ describe('research export in the browser', () => {
       const path = await download.path();
       const zip = await readFile(path);
       assert.equal(zip.subarray(0, 2).toString('latin1'), 'PK', 'a zip archive');
-      assert.ok(zip.includes(Buffer.from('manifest.json')), 'with a manifest');
-      assert.ok(!zip.includes(Buffer.from(patient.mrn)) && !zip.includes(Buffer.from(patient.familyName)), 'no MRN or name in the archive');
+      const entries = zipEntries(zip);
+      const manifest = entries.get('manifest.json');
+      assert.ok(manifest, `a manifest.json among ${JSON.stringify([...entries.keys()])}`);
+      const dicoms = [...entries.entries()].filter(([name]) => name.endsWith('.dcm'));
+      assert.equal(dicoms.length, 2, 'the CT and the masked ultrasound');
+      // Stored entries (the server's writer does not compress): the bytes can be read as they are.
+      if (manifest.method === 0) assert.ok(JSON.parse(manifest.data.toString('utf8')), 'the manifest is JSON');
+      if (dicoms.every(([, entry]) => entry.method === 0)) {
+        assert.ok(dicoms.some(([, entry]) => entry.data.includes(maskedRow())), 'the drawn rectangle was blanked in the exported pixels');
+        assert.ok(!zip.includes(Buffer.alloc(TEXT_BAND.width, 0xff)), 'no row of the burned-in band survived');
+        assert.ok(!zip.includes(Buffer.from(patient.mrn)) && !zip.includes(Buffer.from(patient.familyName)), 'no MRN or name in the archive');
+      }
       await page.locator(`[data-testid="export-row"][data-export-id="${exportId}"][data-state="downloaded"]`).waitFor();
 
       // Deleting destroys the archive; the export leaves the list (or stays without a download).

@@ -8,6 +8,32 @@ type NodeHasher = (left: Buffer, right: Buffer) => Buffer;
 /** One lock serialises appends (and checkpoints) across every Clarus instance: sequence numbers stay gapless. */
 const APPEND_LOCK = 7_304_112;
 
+/**
+ * The right edge of the Merkle tree of `size` leaves: the hashes of the aligned perfect subtrees that
+ * make up [0, size) (one per bit of `size`, largest first), keyed `level:index`. The next leaves'
+ * nodes and the root (RFC 9162 §2.1.1: MTH splits at the largest power of two) need no other hashes.
+ */
+export interface AuditFrontier {
+  size: number;
+  hashes: ReadonlyMap<string, Buffer>;
+}
+
+/** The aligned perfect subtrees that make up [0, size), largest first. */
+export function frontierOf(size: number): { level: number; index: number }[] {
+  const out: { level: number; index: number }[] = [];
+  let start = 0;
+  let top = 0;
+  while (2 ** (top + 1) <= size) top += 1;
+  for (let level = top; level >= 0; level -= 1) {
+    const width = 2 ** level;
+    if (size - start >= width) {
+      out.push({ level, index: start / width });
+      start += width;
+    }
+  }
+  return out;
+}
+
 export interface StoredCheckpoint {
   treeSize: number;
   rootHash: Buffer;
@@ -35,12 +61,18 @@ export const auditRepository = {
   /**
    * Appends a batch in one transaction (group commit): numbers the entries after the last one, stores
    * their leaf hashes and every Merkle node they complete. Durable when the promise resolves.
+   *
+   * `frontier` is the caller's copy of the tree's right edge after its previous append (see
+   * AuditFrontier): when the log still has exactly that size — no other process appended since — the
+   * hashes a new node needs come from it instead of one SELECT each; otherwise from the database. The
+   * entries and the nodes go in one statement. Returns the entries and the frontier after them.
    */
-  async append(db: AuditDb, inputs: AuditEntryInput[], at: Date, leafHashOf: (e: AuditEntry) => Buffer, hashNodes: NodeHasher): Promise<AuditEntry[]> {
+  async append(db: AuditDb, inputs: AuditEntryInput[], at: Date, leafHashOf: (e: AuditEntry) => Buffer, hashNodes: NodeHasher, frontier?: AuditFrontier): Promise<AuditEntry[] & { frontier?: AuditFrontier }> {
     return db.transaction().execute(async (tx) => {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx);
       const last = await tx.selectFrom('audit_entries').select(sql<string | null>`max(seq)`.as('max')).executeTakeFirst();
       const first = last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1;
+      const known = frontier?.size === first ? frontier.hashes : undefined;
       const entries = inputs.map((input, i) => ({ ...input, seq: first + i, at }));
       const hashes = new Map<string, Buffer>();
       const rows = entries.map((e) => {
@@ -52,13 +84,15 @@ export const auditRepository = {
           source_address: e.sourceAddress, request_id: e.requestId, details: JSON.stringify(e.details), leaf_hash: hash,
         };
       });
-      if (rows.length > 0) await tx.insertInto('audit_entries').values(rows).execute();
+      // Only nodes of entries appended before this batch are read: the batch's own are all in `hashes`.
       const node = async (level: number, index: number): Promise<Buffer> => {
-        const cached = hashes.get(`${level}:${index}`);
+        const key = `${level}:${index}`;
+        const cached = hashes.get(key) ?? known?.get(key);
         if (cached) return cached;
         const row = level === 0
           ? await tx.selectFrom('audit_entries').select('leaf_hash as hash').where('seq', '=', String(index) as never).executeTakeFirstOrThrow()
           : await tx.selectFrom('audit_nodes').select('hash').where('level', '=', level).where('index', '=', String(index) as never).executeTakeFirstOrThrow();
+        hashes.set(key, row.hash);
         return row.hash;
       };
       const newNodes: { level: number; index: number; hash: Buffer }[] = [];
@@ -71,8 +105,16 @@ export const auditRepository = {
           newNodes.push({ level, index, hash });
         }
       }
-      if (newNodes.length > 0) await tx.insertInto('audit_nodes').values(newNodes).execute();
-      return entries;
+      const size = first + entries.length;
+      const next = new Map<string, Buffer>();
+      for (const { level, index } of frontierOf(size)) next.set(`${level}:${index}`, await node(level, index));
+      if (rows.length > 0 && newNodes.length > 0) {
+        // One statement: a data-modifying WITH runs whether or not the outer query reads it.
+        await tx.with('appended', (w) => w.insertInto('audit_entries').values(rows)).insertInto('audit_nodes').values(newNodes).execute();
+      } else if (rows.length > 0) {
+        await tx.insertInto('audit_entries').values(rows).execute();
+      }
+      return Object.assign(entries, { frontier: { size, hashes: next } });
     });
   },
 

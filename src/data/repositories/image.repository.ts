@@ -137,6 +137,25 @@ export const imageRepository = {
     return query.executeTakeFirst();
   },
 
+  /**
+   * One instance by the blind indexes of its SOP Instance UID, and of the study (and series) a WADO-RS
+   * URL puts it in, if its patient is in reach: one query for what took four (instance, reach check,
+   * study, series).
+   */
+  async instanceAt(tx: Tx, scope: ImageScope, at: { sopUidIndex: Buffer; studyUidIndex: Buffer; seriesUidIndex?: Buffer | undefined }): Promise<InstanceRow | undefined> {
+    const patients = patientsIn(scope);
+    if (patients !== 'all' && patients.length === 0) return undefined;
+    let query = tx.selectFrom('instances').selectAll().where('tenant_id', '=', scope.tenantId).where('sop_uid_index', '=', at.sopUidIndex)
+      .where('study_id', '=', (eb) => eb.selectFrom('studies').select('id').where('tenant_id', '=', scope.tenantId).where('study_uid_index', '=', at.studyUidIndex));
+    if (at.seriesUidIndex) {
+      const index = at.seriesUidIndex;
+      query = query.where('series_id', '=', (eb) => eb.selectFrom('series').select('id').where('tenant_id', '=', scope.tenantId).where('series_uid_index', '=', index));
+    }
+    if (patients !== 'all') query = query.where('patient_id', 'in', patients);
+    if (scope.uploadedBy) query = query.where('uploaded_by', '=', scope.uploadedBy);
+    return query.executeTakeFirst();
+  },
+
   async insertQuarantine(tx: Tx, row: { id: string; tenantId: string; uploadedBy: string | null; signature: string; size: number; source: 'upload' | 'stow' | 'dimse' }): Promise<void> {
     await tx.insertInto('quarantine').values({ id: row.id, tenant_id: row.tenantId, uploaded_by: row.uploadedBy, signature: row.signature, size: row.size, source: row.source }).execute();
   },

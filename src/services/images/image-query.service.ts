@@ -205,13 +205,12 @@ export class ImageQueryService {
       const indexer = await this.protection.existingIndexer(tx, tenantId);
       if (!indexer) return [];
       if (uids.instance !== undefined) {
-        // One instance: found by its own index, then its study and series checked by theirs.
-        const candidate = await imageRepository.instanceByUid(tx, tenantId, indexer.exact('uid', uids.instance));
-        const row = candidate && await imageRepository.instance(tx, scope, candidate.id);
+        // One instance: found by its own index, within reach, in the study and series that its URL names.
+        const row = await imageRepository.instanceAt(tx, scope, {
+          sopUidIndex: indexer.exact('uid', uids.instance), studyUidIndex: indexer.exact('uid', uids.study),
+          seriesUidIndex: uids.series === undefined ? undefined : indexer.exact('uid', uids.series),
+        });
         if (!row) return [];
-        const study = await imageRepository.studyByUid(tx, tenantId, indexer.exact('uid', uids.study));
-        const series = uids.series === undefined ? undefined : await imageRepository.seriesByUid(tx, tenantId, indexer.exact('uid', uids.series));
-        if (study?.id !== row.study_id || (uids.series !== undefined && series?.id !== row.series_id)) return [];
         const view = this.instanceView(await this.protection.patientKey(tx, tenantId, row.patient_id, 1), tenantId, row);
         return view.sopInstanceUid === uids.instance ? [view] : [];
       }

@@ -246,8 +246,9 @@ export class IngestService {
         });
         if (!inserted) return undefined;
         // Inside the transaction (AUD-1, fail-closed): no acknowledged upload without its record.
-        await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: file.bytes.length } });
+        // Before the upload's audit entry: a refusal here (the item went meanwhile) leaves no entry behind.
         await request.onIndexed?.(tx, instanceId);
+        await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: file.bytes.length } });
         return where;
       });
       if (!indexed) {

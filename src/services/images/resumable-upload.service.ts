@@ -12,6 +12,7 @@ import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
 import type { PatientProtection } from '../patient-protection.ts';
 import type { PatientScopeService } from '../patient-scope.service.ts';
 import type { IngestOutcome, IngestService } from './ingest.service.ts';
+import type { HeldOutcome } from './reconciliation-parking.ts';
 import { ChunkOverflowError, receiveChunk } from './receive-chunk.ts';
 
 export interface ResumableUploadSettings {
@@ -24,7 +25,7 @@ export interface ResumableUploadSettings {
 }
 
 /** What an upload came to: the ingest outcome (ids only), or the catalog code it was refused with. */
-export type ResumableOutcome = IngestOutcome | { status: 'refused'; code: string };
+export type ResumableOutcome = IngestOutcome | HeldOutcome | { status: 'refused'; code: string };
 
 /** One upload session as the API shows it (ids, sizes, a media type: no PHI). */
 export interface UploadSession {
@@ -50,7 +51,7 @@ export interface AppendResult {
   offset: number;
   expiresAt: Date;
   /** Set by the PATCH that completed the upload and whose file the pipeline accepted. */
-  outcome: IngestOutcome | null;
+  outcome: IngestOutcome | HeldOutcome | null;
   /** False when the body was cut short or stopped: the connection should close. */
   bodyComplete: boolean;
 }
@@ -230,7 +231,7 @@ export class ResumableUploadService {
     const source = this.joined(key, record.chunks);
     try {
       const outcome = await this.ingest.ingest(principal, {
-        source, declaredSize: record.length, contentType: record.contentType, patientId: record.patientId, channel: 'upload',
+        source, declaredSize: record.length, contentType: record.contentType, patientId: record.patientId, channel: 'upload', holdUnmatched: true,
       }, origin);
       await this.close(tenantId, record, lockId, { ...outcome });
       return { offset: record.length, expiresAt: record.expiresAt, outcome };

@@ -25,6 +25,7 @@ export const roleCards: readonly RoleCard[] = [
       { label: 'Manage API keys', to: paths.adminServiceAccounts },
       { label: 'Organisation settings', to: paths.adminSettings },
       { label: 'Rotate encryption keys', to: paths.adminKeys },
+      { label: 'File unmatched DICOM to its patient', to: paths.reconciliation },
       { label: 'Manage AI models' },
       { label: 'Review security events', to: paths.adminUsers },
       { label: 'Review the audit trail' },
@@ -52,7 +53,11 @@ export const roleCards: readonly RoleCard[] = [
   {
     role: 'Technician',
     summary: 'Acquires studies and brings them into Clarus.',
-    capabilities: [{ label: 'Register patients', to: paths.newPatient }, { label: 'Upload images and studies' }],
+    capabilities: [
+      { label: 'Register patients', to: paths.newPatient },
+      { label: 'Upload images and studies' },
+      { label: 'File unmatched DICOM to its patient', to: paths.reconciliation },
+    ],
   },
   {
     role: 'Viewer',

@@ -50,7 +50,7 @@ export function StudiesSection({ patientId, canUpload, canExport = false, patien
       <div className="page-head">
         <h2 id="studies-title">Studies</h2>
         {canExport && (
-          <Link to={paths.researchExports} className="button" data-testid="export-deidentified"
+          <Link to={paths.researchExports} className="button studies-export" data-testid="export-deidentified"
             aria-describedby="export-selection-count">
             Export de-identified…
           </Link>

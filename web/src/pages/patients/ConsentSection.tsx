@@ -4,6 +4,8 @@ import { type Consent, type ConsentDecision, type ConsentPurpose, type ConsentSt
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDateTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
+import { useMe } from '../../session/SessionContext';
+import { actorName } from '../research/researchFormat';
 
 export const purposeLabels: Record<ConsentPurpose, string> = {
   research: 'Research (de-identified exports)',
@@ -34,6 +36,7 @@ export function ConsentSection({ patientId, canManage }: { patientId: string; ca
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const recording = useAction();
   const [saved, setSaved] = useState<string | null>(null);
+  const me = useMe();
 
   useEffect(() => {
     let current = true;
@@ -69,7 +72,7 @@ export function ConsentSection({ patientId, canManage }: { patientId: string; ca
                   <span className={`badge ${shown.tone}`} data-testid="consent-status">{shown.label}</span>
                   {consent.recordedAt !== null && (
                     <span className="muted" data-testid="consent-recorded">
-                      {' '}· by {consent.recordedBy?.displayName ?? 'a former user'} on {formatDateTime(consent.recordedAt)}
+                      {' '}· by {actorName(consent.recordedBy, me.user.id)} on {formatDateTime(consent.recordedAt)}
                     </span>
                   )}
                 </span>

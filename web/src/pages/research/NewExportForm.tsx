@@ -120,9 +120,9 @@ export function NewExportForm({ onCreated }: { onCreated: (created: ResearchExpo
               <input type="checkbox" id={`option-${option.name}`} checked={draft.options.includes(option.name)} disabled={!option.allowed}
                 onChange={(event) => toggleOption(option.name, event.target.checked)} aria-describedby={`option-${option.name}-meaning`}
                 data-testid="export-option" data-option={option.name} />
-              <label htmlFor={`option-${option.name}`}>{option.name}</label>
+              <label htmlFor={`option-${option.name}`}>{option.meaning}</label>
               <p id={`option-${option.name}-meaning`} className="hint">
-                {option.meaning}
+                <code>{option.name}</code>
                 {!option.allowed && <span className="option-why" data-testid="option-why"> Not available: {option.why ?? 'a Safe Harbor export cannot use it'}.</span>}
               </p>
             </div>
@@ -144,9 +144,9 @@ export function NewExportForm({ onCreated }: { onCreated: (created: ResearchExpo
       </form>
       {current !== null && <PreflightResult result={current} studies={draft.studies} />}
       <ErrorMessage error={explainExportError(starting.error)} />
-      <p role="status" className="status-line">
-        {started && <span className="alert alert-success" data-testid="export-started">Export started: it is built in the background, see below.</span>}
-      </p>
+      <div role="status" className="status-line">
+        {started && <p className="alert alert-success" data-testid="export-started">Export started: it is built in the background, see below.</p>}
+      </div>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { ApiError, ErrorCode } from '../../api/errors';
-import type { ExportState, ResearchExport } from '../../api/research';
+import type { Actor, ExportState, ResearchExport } from '../../api/research';
 
 /** An export's state in words, with the badge tone that shows it. */
 export const exportStates: Record<ExportState, { label: string; tone: string }> = {
@@ -64,4 +64,14 @@ export function explainExportError(error: ApiError | null): ApiError | null {
     fields: error.fields,
     ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
   });
+}
+
+/**
+ * Who recorded a decision, for people: "you" for the signed-in user, else the display name. The API
+ * names users by id and display name only, so a user without a display name stays unnamed here.
+ */
+export function actorName(actor: Actor | null, myId: string): string {
+  if (actor === null) return 'a user who no longer exists';
+  if (actor.id === myId) return 'you';
+  return actor.displayName ?? 'a user without a display name';
 }

@@ -4,6 +4,8 @@ import { decidePixelReview, getPixelReview, type HoldReason, type PixelRegion, t
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDateTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
+import { useMe } from '../../session/SessionContext';
+import { actorName } from '../research/researchFormat';
 import { clippedRegion } from './geometry';
 
 /** The API's limit of rectangles per decision. */
@@ -45,6 +47,7 @@ export function PixelReviewPanel({ instanceId, canReview, image, mask }: {
   const [review, setReview] = useState<PixelReview | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const deciding = useAction();
+  const me = useMe();
   const { setRegions } = mask;
 
   useEffect(() => {
@@ -71,7 +74,7 @@ export function PixelReviewPanel({ instanceId, canReview, image, mask }: {
 
   if (review.decision !== null) {
     const { decision } = review;
-    const by = decision.reviewedBy.displayName ?? 'a former user';
+    const by = actorName(decision.reviewedBy, me.user.id);
     const what = decision.decision === 'masked'
       ? `${decision.regions.length} ${decision.regions.length === 1 ? 'region' : 'regions'} masked`
       : 'Confirmed free of text in its pixels';
@@ -94,7 +97,8 @@ export function PixelReviewPanel({ instanceId, canReview, image, mask }: {
   return (
     <div className="banner-warning" data-testid="pixel-hold-banner">
       <strong data-testid="pixel-hold-reason">Held from AI and research export: {reason}</strong>
-      {review.detail !== null && <p className="banner-detail">{review.detail}</p>}
+      {/* The server's detail repeats what the reason says for ultrasound and secondary capture; for the others it names what matched. */}
+      {review.detail !== null && review.reason !== 'ultrasound' && review.reason !== 'secondary-capture' && <p className="banner-detail">{review.detail}</p>}
       <ErrorMessage error={deciding.error} />
       {canReview && mask.regions === null && (
         <div className="actions">

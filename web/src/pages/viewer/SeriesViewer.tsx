@@ -67,18 +67,25 @@ export function SeriesViewer({ series, canSeeTags, canReview = false, initialIns
       <ViewerToolbar view={view} dispatch={dispatch} onReset={reset} grey={frame?.samples !== 3} />
       {volume !== null && <PlanePicker plane={plane} onChange={changePlane} />}
       <ErrorMessage error={error} />
-      {volume === null && current !== undefined && (
-        <PixelReviewPanel instanceId={current.instanceId} canReview={canReview} image={frame}
-          mask={{ regions: maskRegions, setRegions: setMaskRegions }} />
-      )}
-      <ViewerCanvas frame={frame} view={view} dispatch={dispatch} onStep={step} onReset={reset}
-        label={`${noun} ${position + 1} of ${stack.length}${volume === null ? '' : `, ${plane}`}`}
-        mask={maskRegions === null ? null : {
-          regions: maskRegions,
-          onDraw: (region) => setMaskRegions((regions) => (regions === null || regions.length >= MAX_REGIONS ? regions : [...regions, region])),
-        }} />
-      {frame === null && error === null && <p role="status">Loading the image…</p>}
-      <StackSlider position={position} count={stack.length} noun={noun} onChange={setPosition} />
+      {/* The pixel review sits beside the image, so that the canvas stays in view while a mask is drawn. */}
+      <div className="viewer-stage">
+        <div className="viewer-stage-image">
+          <ViewerCanvas frame={frame} view={view} dispatch={dispatch} onStep={step} onReset={reset}
+            label={`${noun} ${position + 1} of ${stack.length}${volume === null ? '' : `, ${plane}`}`}
+            mask={maskRegions === null ? null : {
+              regions: maskRegions,
+              onDraw: (region) => setMaskRegions((regions) => (regions === null || regions.length >= MAX_REGIONS ? regions : [...regions, region])),
+            }} />
+          {frame === null && error === null && <p role="status">Loading the image…</p>}
+          <StackSlider position={position} count={stack.length} noun={noun} onChange={setPosition} />
+        </div>
+        <div className="viewer-stage-side">
+          {volume === null && current !== undefined && (
+            <PixelReviewPanel instanceId={current.instanceId} canReview={canReview} image={frame}
+              mask={{ regions: maskRegions, setRegions: setMaskRegions }} />
+          )}
+        </div>
+      </div>
       {canSeeTags && isDicom && current !== undefined && (
         <>
           <button type="button" className="button button-small" aria-expanded={showTags} onClick={() => setShowTags((s) => !s)} data-testid="toggle-tags">
