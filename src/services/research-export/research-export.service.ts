@@ -29,6 +29,8 @@ export type { ExportRequest } from './export-plan.ts';
 
 export interface ResearchExportView {
   id: string;
+  /** The user who asked for it: the only one who may download it. */
+  requestedBy: string;
   state: ResearchExportRow['state'];
   purpose: string;
   options: string[];
@@ -65,7 +67,7 @@ const MAX_BYTES = Math.floor(ZIP_MAX_BYTES * 0.9);
 
 function view(row: ResearchExportRow): ResearchExportView {
   return {
-    id: row.id, state: row.state, purpose: row.purpose, options: row.options, studyCount: row.study_ids.length,
+    id: row.id, requestedBy: row.requested_by, state: row.state, purpose: row.purpose, options: row.options, studyCount: row.study_ids.length,
     progress: { done: row.done, total: row.total }, withheld: row.withheld, size: row.size === null ? null : Number(row.size),
     createdAt: row.created_at, finishedAt: row.finished_at, expiresAt: row.expires_at, error: row.error,
   };

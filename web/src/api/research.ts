@@ -115,6 +115,8 @@ export type ExportState = 'queued' | 'running' | 'ready' | 'downloaded' | 'faile
 
 export interface ResearchExport {
   id: string;
+  /** The requester's user id: only they can download the archive. */
+  requestedBy: string;
   state: ExportState;
   purpose: string;
   options: string[];

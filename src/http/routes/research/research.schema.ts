@@ -31,7 +31,7 @@ export const exportParams = z.object({ exportId: uuid });
 export const instanceParams = z.object({ instanceId: uuid });
 
 export const exportView = z.object({
-  id: z.string(), state: z.enum(['queued', 'running', 'ready', 'downloaded', 'failed', 'expired']), purpose: z.string(), options: z.array(z.string()),
+  id: z.string(), requestedBy: z.string(), state: z.enum(['queued', 'running', 'ready', 'downloaded', 'failed', 'expired']), purpose: z.string(), options: z.array(z.string()),
   studyCount: z.number(), progress: z.object({ done: z.number(), total: z.number() }), withheld: z.number(), size: z.number().nullable(),
   createdAt: z.date(), finishedAt: z.date().nullable(), expiresAt: z.date(), error: z.string().nullable(),
 });

@@ -3,6 +3,7 @@ import { deleteExport, exportDownloadPath, getExport, type ResearchExport } from
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDateTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
+import { useMe } from '../../session/SessionContext';
 import { exportStates, formatSize, isActive, isDownloadable, percentOf } from './researchFormat';
 
 /**
@@ -49,6 +50,7 @@ export function ExportsTable({ exports, onChanged }: { exports: readonly Researc
 
 function ExportRow({ item, onChanged }: { item: ResearchExport; onChanged: () => Promise<void> }) {
   const action = useAction();
+  const me = useMe();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const state = exportStates[item.state];
   const percent = percentOf(item);
@@ -79,7 +81,7 @@ function ExportRow({ item, onChanged }: { item: ResearchExport; onChanged: () =>
       <td>
         <span className={`badge ${state.tone}`} data-testid="export-state">{state.label}</span>
         {item.state === 'failed' && item.error !== null && <p className="field-error" data-testid="export-error">{item.error}</p>}
-        {isDownloadable(item) && item.expiresAt !== null && <p className="muted">Until {formatDateTime(item.expiresAt)}</p>}
+        {isDownloadable(item, me.user.id) && item.expiresAt !== null && <p className="muted">Until {formatDateTime(item.expiresAt)}</p>}
         {(item.withheld ?? 0) > 0 && (
           <p className="field-error" data-testid="export-withheld">
             {item.withheld} {item.withheld === 1 ? 'file was' : 'files were'} left out: they could not be de-identified safely.
@@ -102,7 +104,7 @@ function ExportRow({ item, onChanged }: { item: ResearchExport; onChanged: () =>
       <td data-testid="export-size">{formatSize(item.size)}</td>
       <td>
         <div className="row-actions">
-          {isDownloadable(item) && (
+          {isDownloadable(item, me.user.id) && (
             <a className="button button-small primary" href={exportDownloadPath(item.id)} download onClick={(event) => void download(event)}
               aria-label={`Download the ${rowLabel}`} data-testid="export-download">
               Download

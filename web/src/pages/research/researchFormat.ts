@@ -17,8 +17,8 @@ export function isActive(item: ResearchExport): boolean {
 }
 
 /** States in which the archive can be downloaded (by the user who asked for it). */
-export function isDownloadable(item: ResearchExport): boolean {
-  return item.state === 'ready' || item.state === 'downloaded';
+export function isDownloadable(item: ResearchExport, userId: string | undefined): boolean {
+  return (item.state === 'ready' || item.state === 'downloaded') && item.requestedBy === userId;
 }
 
 /** 0 to 100, whole numbers; a finished export is complete even if it had nothing to count. */
