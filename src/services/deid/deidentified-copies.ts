@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import type { InstanceRow } from '../../data/repositories/image.repository.ts';
 import type { PixelReviewRow } from '../../data/repositories/pixel-review.repository.ts';
 import type { TenantPseudonyms } from '../../crypto/pseudonyms.ts';
@@ -24,6 +25,8 @@ export interface CopyPlan {
   settings: EffectiveDeidSettings;
   reviews: ReadonlyMap<string, PixelReviewRow>;
   safeHarbor: boolean;
+  /** The patient's data key when the caller has it open already (saves a transaction per file). */
+  patientKey?: KeyHandle;
 }
 
 async function readExact(stream: Readable, size: number): Promise<Buffer> {
@@ -51,12 +54,12 @@ export class DeidentifiedCopies {
   constructor(private readonly objects: PatientObjects) {}
 
   /** The stored (identified) bytes, for checks that never leave this process (e.g. pixel-text facts). */
-  async read(tenantId: string, row: InstanceRow): Promise<Buffer> {
-    return readExact(await this.objects.open(tenantId, row.id), Number(row.size));
+  async read(tenantId: string, row: InstanceRow, patientKey?: KeyHandle): Promise<Buffer> {
+    return readExact(await this.objects.open(tenantId, row.id, patientKey), Number(row.size));
   }
 
   async copy(row: InstanceRow, plan: CopyPlan, keys: TenantPseudonyms): Promise<DeidentifiedCopy> {
-    const bytes = await this.read(plan.tenantId, row);
+    const bytes = await this.read(plan.tenantId, row, plan.patientKey);
     const review = plan.reviews.get(row.id);
     const regions = review?.decision === 'masked' ? review.regions ?? [] : [];
     const refused = (r: { code: DeidRefusalCode; reason: string }): DeidentifiedCopy => ({ ok: false, instanceId: row.id, kind: row.kind, code: r.code, reason: r.reason });

@@ -56,11 +56,11 @@ export class DeidentifiedInputService {
       const held = rows.filter((r) => awaitsReview(indexedPixelRisk(r, series?.modality ?? null, settings.pixelPolicy), reviews.get(r.id)));
       if (held.length > 0 && (settings.pixelPolicy.masks ?? []).length === 0) throw new ClarusError('CLARUS_ERR_PIXEL_REVIEW_PENDING', [{ path: 'seriesId', message: `${held.length} image(s) wait for a pixel review` }]);
       const record = await this.protection.openStored(tx, tenantId, patient);
-      return { rows, settings, reviews, identity: record.mrn, patientId: first.patient_id };
+      return { rows, settings, reviews, identity: record.mrn, patientId: first.patient_id, patientKey: await this.protection.patientKey(tx, tenantId, first.patient_id, 1) };
     });
     const keys = await this.deidKeys.pseudonymsFor(tenantId);
     await this.ctx.audit.recordFor(principal, origin, { action: 'image.deid-read', outcome: 'success', resourceType: 'series', resourceId: seriesId, patientId: prepared.patientId, details: { instances: prepared.rows.length, purpose: 'clinical-ai', options: options.join(',') } });
-    const plan = { tenantId, patientIdentity: prepared.identity, options, settings: prepared.settings, reviews: prepared.reviews, safeHarbor: false };
+    const plan = { tenantId, patientIdentity: prepared.identity, options, settings: prepared.settings, reviews: prepared.reviews, safeHarbor: false, patientKey: prepared.patientKey };
     const copies = this.copies;
     async function* files(rows: InstanceRow[]): AsyncGenerator<Extract<DeidentifiedCopy, { ok: true }>> {
       for (const row of rows) {

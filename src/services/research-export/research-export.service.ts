@@ -142,10 +142,11 @@ export class ResearchExportService {
   }
 
   /** The original study and series UIDs (sealed under the patient's key), to name the archive's folders by their replacements. */
-  private async studyUids(tx: Tx, tenantId: string, study: StudyRow): Promise<{ study: string; series: Map<string, string> }> {
+  private async studyUids(tx: Tx, tenantId: string, study: StudyRow): Promise<{ study: string; series: Map<string, string>; key: KeyHandle }> {
     const key = await this.protection.patientKey(tx, tenantId, study.patient_id, 1);
     const series = await imageRepository.seriesOfStudies(tx, tenantId, [study.id]);
     return {
+      key,
       study: this.protection.openValue(key, tenantId, 'studies', study.id, 'studyInstanceUid', study.study_uid_enc),
       series: new Map(series.map((s) => [s.id, this.protection.openValue(key, tenantId, 'series', s.id, 'seriesInstanceUid', s.series_uid_enc)])),
     };
@@ -349,7 +350,7 @@ export class ResearchExportService {
       const uids = await this.ctx.uow.read(tenantId, (tx) => this.studyUids(tx, tenantId, planned.study));
       for (const instance of planned.instances) {
         if (aborted()) throw new ExportAborted();
-        const copy = await this.copies.copy(instance, { tenantId, patientIdentity: identity.identity, options: plan.options, settings: plan.settings, reviews: plan.reviews, safeHarbor: true }, keys);
+        const copy = await this.copies.copy(instance, { tenantId, patientIdentity: identity.identity, options: plan.options, settings: plan.settings, reviews: plan.reviews, safeHarbor: true, patientKey: uids.key }, keys);
         if (copy.ok) {
           const study = keys.uid(uids.study);
           const series = keys.uid(uids.series.get(instance.series_id) ?? `series/${instance.series_id}`);
