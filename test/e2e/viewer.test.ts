@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { dicomInstance, element } from '../fixtures/ingest/builders.ts';
+import { dicomInstance, element, niftiFile } from '../fixtures/ingest/builders.ts';
 import { launchChromium, screenshot, startBrowserSystem, type BrowserSystem } from '../helpers/browser-harness.ts';
 import { inBrowser, onPath, signIn, text } from '../helpers/browser-journeys.ts';
 import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
@@ -18,7 +18,7 @@ import { createPatient } from '../helpers/patients.ts';
 let harness: BrowserSystem | undefined;
 let browser: Browser | undefined;
 let radiologist: SignedInUser | undefined;
-const patients = { ct: '', series: '' };
+const patients = { ct: '', series: '', nifti: '' };
 
 before(async () => {
   // Scanning is covered by the upload tests; here uploads run unscanned (development setting).
@@ -28,6 +28,7 @@ before(async () => {
   radiologist = await addUser(harness.system, admin, ['Radiologist']);
   patients.ct = await createPatient(admin, { mrn: '1CT1' });
   patients.series = await createPatient(admin, { mrn: 'MRN-0001' });
+  patients.nifti = await createPatient(admin, { mrn: 'MRN-0002' });
 });
 
 after(async () => {
@@ -66,6 +67,38 @@ const DIGEST = `(() => {
   }
   return { sum, lit };
 })()`;
+
+/** The box of the canvas's non-black pixels, evaluated in the page like DIGEST. */
+const LIT_BOX = `(() => {
+  const canvas = document.querySelector('[data-testid="viewer-canvas"]');
+  if (!canvas) return null;
+  const { width, height } = canvas;
+  const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  let left = width, right = -1, top = height, bottom = -1;
+  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) {
+    const i = (y * width + x) * 4;
+    if (data[i] + data[i + 1] + data[i + 2] > 0) { left = Math.min(left, x); right = Math.max(right, x); top = Math.min(top, y); bottom = Math.max(bottom, y); }
+  }
+  return right < 0 ? null : { width: right - left + 1, height: bottom - top + 1 };
+})()`;
+
+/**
+ * A NIfTI volume stored out of the usual order, with 3 mm voxels along S-I: i runs inferior → superior
+ * (8 voxels, 3 mm), j right → left (16, 1 mm), k anterior → posterior (12, 1 mm), by its sform. The
+ * index holds it as 8 columns × 16 rows × 12 frames (i × j × k); the server has 8 axial, 12 coronal
+ * and 16 sagittal slices. Every voxel is mid-grey under its cal_min/cal_max window.
+ */
+function permutedVolume(): { name: string; mimeType: string; buffer: Buffer } {
+  const [ni, nj, nk] = [8, 16, 12];
+  const file = niftiFile({ dims: [ni, nj, nk], datatype: 4, bitpix: 16 });
+  file.writeFloatLE(2000, 124); // cal_max
+  file.writeFloatLE(0, 128); // cal_min
+  file.writeInt16LE(2, 254); // sform_code: aligned to another scan
+  const srow = [[0, -1, 0, 0], [0, 0, -1, 0], [3, 0, 0, 0]];
+  srow.flat().forEach((value, n) => file.writeFloatLE(value, 280 + 4 * n));
+  for (let v = 0; v < ni * nj * nk; v += 1) file.writeInt16LE(800 + (v % 400), 352 + 2 * v);
+  return { name: 'volume.nii', mimeType: 'application/octet-stream', buffer: file };
+}
 
 /**
  * Waits until the canvas shows something other than `before` (or, without it, anything at all).
@@ -190,6 +223,35 @@ describe('uploads and the viewer in the browser', () => {
       await page.keyboard.press('Home');
       await page.getByTestId('stack-position').filter({ hasText: '1 of 3' }).waitFor();
       await screenshot(page, 'viewer-series');
+    });
+  });
+
+  test('a NIfTI volume stored out of order: slice counts from the server, planes drawn at the voxels\' true aspect', async () => {
+    await inBrowser(running(), 'viewer-nifti', async (page) => {
+      await signIn(page, running().radiologist);
+      await uploadFromPatientPage(page, patients.nifti, [permutedVolume()]);
+      await openOnlySeries(page, patients.nifti);
+      // The index guesses 12 axial slices (k); the first answer says 8 (i runs S-I): the middle of 8.
+      await page.getByTestId('stack-position').filter({ hasText: '5 of 8' }).waitFor();
+      await canvasChanged(page);
+      const box = async (): Promise<{ width: number; height: number } | null> => page.evaluate<{ width: number; height: number } | null>(LIT_BOX);
+      // Axial: 16 columns (R-L, 1 mm) × 12 rows (A-P, 1 mm): square voxels, 512 × 384.
+      const axial = await box();
+      assert.ok(axial);
+      assert.ok(Math.abs(axial.width / axial.height - 16 / 12) < 0.02, `axial aspect ${JSON.stringify(axial)}`);
+
+      await page.getByTestId('plane-coronal').check();
+      await page.getByTestId('stack-position').filter({ hasText: '7 of 12' }).waitFor();
+      // Coronal: 16 columns of 1 mm × 8 rows of 3 mm: 16 mm wide, 24 mm tall (not 2 : 1 as the pixels).
+      const deadline = Date.now() + 10_000;
+      let coronal = await box();
+      while ((coronal === null || coronal.height < coronal.width) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        coronal = await box();
+      }
+      assert.ok(coronal);
+      assert.ok(Math.abs(coronal.width / coronal.height - 16 / 24) < 0.02, `coronal aspect ${JSON.stringify(coronal)}`);
+      await screenshot(page, 'viewer-nifti-coronal');
     });
   });
 });

@@ -15,7 +15,8 @@ import type { Reply } from '../helpers/http-client.ts';
 
 /**
  * The viewer's API (DCM-3): raw pixels equal what pydicom reads, NIfTI slices in three planes,
- * compressed DICOM refused with a stable code, thumbnails, the DICOM tag panel for
+ * JPEG 2000 refused with a stable code (RLE and JPEG baseline render: compressed-frames-api.test.ts),
+ * thumbnails, the DICOM tag panel for
  * images.metadata only, every read an audited view, and one 404 for everything out of reach.
  * Malware scanning is not under test here: uploads run unscanned (image-upload.test.ts scans).
  */
@@ -169,12 +170,14 @@ describe('pixels', () => {
 });
 
 describe('NIfTI', () => {
-  // x × y × z = 4 × 3 × 2, int16, voxel (x, y, z) = x + 10·y + 100·z; scl_slope 2, scl_inter −5.
+  // x × y × z = 4 × 3 × 2, int16, voxel (x, y, z) = x + 10·y + 100·z; scl_slope 2, scl_inter −5;
+  // voxels 0.5 × 0.75 × 2 mm (pixdim[1..3]); no qform/sform: RAS+ (nifti1.h method 1).
   const [nx, ny, nz] = [4, 3, 2];
   function volume(): Buffer {
     const file = niftiFile({ dims: [nx, ny, nz], datatype: 4, bitpix: 16 });
     file.writeFloatLE(2, 112);
     file.writeFloatLE(-5, 116);
+    [0.5, 0.75, 2].forEach((size, i) => file.writeFloatLE(size, 80 + 4 * i));
     const start = 352;
     for (let z = 0; z < nz; z += 1) for (let y = 0; y < ny; y += 1) for (let x = 0; x < nx; x += 1) file.writeInt16LE(x + 10 * y + 100 * z, start + 2 * (x + nx * (y + ny * z)));
     return gzipSync(file);
@@ -184,20 +187,25 @@ describe('NIfTI', () => {
     id = await upload(admin, volume(), 'application/gzip');
   });
 
-  /** Rows top to bottom carry the highest y (axial) or z (coronal, sagittal) first. */
+  /**
+   * Radiological convention (docs/api-images.md): rows top to bottom carry the most anterior
+   * (axial, highest y) or superior (coronal, sagittal: highest z) voxels first; columns left to
+   * right run from the patient's right (highest x) to left, or (sagittal) from anterior (highest
+   * y) to posterior.
+   */
   const cases = [
-    { plane: 'axial', index: 1, rows: ny, columns: nx, value: (r: number, c: number) => c + 10 * (ny - 1 - r) + 100 * 1, frames: nz },
-    { plane: 'coronal', index: 2, rows: nz, columns: nx, value: (r: number, c: number) => c + 10 * 2 + 100 * (nz - 1 - r), frames: ny },
-    { plane: 'sagittal', index: 3, rows: nz, columns: ny, value: (r: number, c: number) => 3 + 10 * c + 100 * (nz - 1 - r), frames: nx },
+    { plane: 'axial', index: 1, rows: ny, columns: nx, value: (r: number, c: number) => (nx - 1 - c) + 10 * (ny - 1 - r) + 100 * 1, frames: nz, spacing: '0.75,0.5' },
+    { plane: 'coronal', index: 2, rows: nz, columns: nx, value: (r: number, c: number) => (nx - 1 - c) + 10 * 2 + 100 * (nz - 1 - r), frames: ny, spacing: '2,0.5' },
+    { plane: 'sagittal', index: 3, rows: nz, columns: ny, value: (r: number, c: number) => 3 + 10 * (ny - 1 - c) + 100 * (nz - 1 - r), frames: nx, spacing: '2,0.75' },
   ] as const;
 
-  for (const { plane, index, rows, columns, value, frames } of cases) {
+  for (const { plane, index, rows, columns, value, frames, spacing } of cases) {
     test(`${plane} slice ${index}`, async () => {
       const reply = await admin.client.get(`${instanceUrl(id)}/nifti/${plane}/${index}/pixels`);
       assert.equal(reply.status, 200, JSON.stringify(reply.body));
       assert.deepEqual(
-        [reply.headers['x-clarus-rows'], reply.headers['x-clarus-columns'], reply.headers['x-clarus-frames'], reply.headers['x-clarus-dims'], reply.headers['x-clarus-pixel-type']],
-        [String(rows), String(columns), String(frames), `${nx},${ny},${nz}`, 'int16'],
+        [reply.headers['x-clarus-rows'], reply.headers['x-clarus-columns'], reply.headers['x-clarus-frames'], reply.headers['x-clarus-dims'], reply.headers['x-clarus-pixel-type'], reply.headers['x-clarus-pixel-spacing']],
+        [String(rows), String(columns), String(frames), `${nx},${ny},${nz}`, 'int16', spacing],
       );
       assert.deepEqual([Number(reply.headers['x-clarus-rescale-slope']), Number(reply.headers['x-clarus-rescale-intercept'])], [2, -5]);
       const expected = Array.from({ length: rows * columns }, (_, i) => value(Math.floor(i / columns), i % columns));

@@ -2,13 +2,15 @@
  * Decoding one frame of native (uncompressed) DICOM Pixel Data into pixel values (PS3.5 §8.1.1,
  * PS3.3 §C.7.6.3): Implicit/Explicit VR Little Endian, Explicit VR Big Endian, Deflated (inflated
  * with a cap); 8/16/32 bits allocated, signed or unsigned, Bits Stored and High Bit honoured;
- * MONOCHROME1/2, RGB (either planar configuration) and YBR_FULL (converted to RGB). Encapsulated
- * (compressed) transfer syntaxes are refused with {@link UnsupportedRendering}.
+ * MONOCHROME1/2, RGB (either planar configuration) and YBR_FULL (converted to RGB). Of the
+ * encapsulated (compressed) transfer syntaxes (PS3.5 §8.2), RLE Lossless and 8-bit JPEG Baseline /
+ * Extended are decoded (encapsulated-frame.ts); the others are refused with {@link UnsupportedRendering}.
  */
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { pixelEncodingOf } from '../../ingest/dicom-uid.ts';
+import { decodeEncapsulatedFrame } from './encapsulated-frame.ts';
 import { type DecodedFrame, FrameNotFound, type PixelArray, UnsupportedRendering } from './render-types.ts';
 
 /** Largest inflated data set for the Deflated transfer syntax (PS3.5 §A.5); ingest applied the same cap. */
@@ -161,31 +163,48 @@ function floats(view: DataView, start: number, layout: Layout): Float32Array {
   return out;
 }
 
-/** Decodes frame `frameIndex` (0-based) of a parsed data set. */
-export function decodeDicomDataSet(dataSet: DataSet, frameIndex: number): DecodedFrame {
+/**
+ * Decodes frame `frameIndex` (0-based) of a parsed data set: native Pixel Data where it lies; RLE
+ * and 8-bit JPEG (encapsulated-frame.ts) decoded first into native little-endian bytes, which then
+ * take the same path (bits stored, sign, MONOCHROME1/2, RGB, YBR_FULL).
+ */
+export async function decodeDicomDataSet(dataSet: DataSet, frameIndex: number): Promise<DecodedFrame> {
   const transferSyntax = dataSet.string('x00020010') ?? '';
   const encoding = pixelEncodingOf(transferSyntax);
-  if (encoding !== 'native') throw new UnsupportedRendering(`transfer syntax ${transferSyntax || 'missing'} is not native`);
+  if (encoding === undefined) throw new UnsupportedRendering(`transfer syntax ${transferSyntax || 'missing'} is not a standard one`);
   const floatElement = dataSet.elements.x7fe00008;
   const element = dataSet.elements.x7fe00010 ?? floatElement;
   if (element === undefined) throw new UnsupportedRendering('no pixel data');
-  if (element.encapsulatedPixelData === true) throw new UnsupportedRendering('encapsulated pixel data');
-  const layout = layoutOf(dataSet, transferSyntax);
+  const encapsulated = element.encapsulatedPixelData === true;
+  // PS3.5 §A.4: encapsulated Pixel Data exactly under the encapsulated transfer syntaxes.
+  if (encapsulated !== (encoding === 'encapsulated') || (encapsulated && element === floatElement)) throw new UnsupportedRendering(`${encoding} transfer syntax with ${encapsulated ? 'encapsulated' : 'native'} pixel data`);
+  let layout = layoutOf(dataSet, transferSyntax);
   if (!Number.isInteger(frameIndex) || frameIndex < 0 || frameIndex >= layout.frames) throw new FrameNotFound();
+  if (layout.bitsStored < 1 || layout.bitsStored > layout.bitsAllocated || layout.highBit >= layout.bitsAllocated || layout.highBit + 1 < layout.bitsStored) {
+    throw new UnsupportedRendering('bits stored / high bit outside bits allocated');
+  }
+
+  let view: DataView;
+  let start: number;
+  if (encapsulated) {
+    const decoded = await decodeEncapsulatedFrame(dataSet, element, transferSyntax, frameIndex, layout);
+    view = new DataView(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.length);
+    start = 0;
+    // The decoders give little-endian samples, interleaved; JPEG colour is already RGB (jpeg-baseline.ts).
+    layout = { ...layout, littleEndian: true, planar: false, photometric: decoded.photometric };
+  } else {
+    const frameBytes = (layout.rows * layout.columns * layout.samples * layout.bitsAllocated) / 8;
+    start = element.dataOffset + frameIndex * frameBytes;
+    const bytes = dataSet.byteArray;
+    if (start + frameBytes > element.dataOffset + element.length || start + frameBytes > bytes.length) throw new Error('stored pixel data shorter than its frames');
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
 
   const isColour = layout.samples === 3;
   if (isColour && layout.photometric !== 'RGB' && layout.photometric !== 'YBR_FULL') throw new UnsupportedRendering(`photometric ${layout.photometric}`);
   if (!isColour && (layout.samples !== 1 || (layout.photometric !== 'MONOCHROME1' && layout.photometric !== 'MONOCHROME2'))) {
     throw new UnsupportedRendering(`photometric ${layout.photometric} with ${layout.samples} samples`);
   }
-  if (layout.bitsStored < 1 || layout.bitsStored > layout.bitsAllocated || layout.highBit >= layout.bitsAllocated || layout.highBit + 1 < layout.bitsStored) {
-    throw new UnsupportedRendering('bits stored / high bit outside bits allocated');
-  }
-  const frameBytes = (layout.rows * layout.columns * layout.samples * layout.bitsAllocated) / 8;
-  const start = element.dataOffset + frameIndex * frameBytes;
-  const bytes = dataSet.byteArray;
-  if (start + frameBytes > element.dataOffset + element.length || start + frameBytes > bytes.length) throw new Error('stored pixel data shorter than its frames');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
 
   let pixels: PixelArray;
   if (element === floatElement) {
@@ -206,6 +225,6 @@ export function decodeDicomDataSet(dataSet: DataSet, frameIndex: number): Decode
 }
 
 /** Decodes frame `frameIndex` (0-based) of a stored DICOM Part 10 file. */
-export function decodeDicomFrame(bytes: Buffer, frameIndex: number): DecodedFrame {
+export async function decodeDicomFrame(bytes: Buffer, frameIndex: number): Promise<DecodedFrame> {
   return decodeDicomDataSet(parseStoredDicom(bytes), frameIndex);
 }

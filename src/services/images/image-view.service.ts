@@ -15,7 +15,7 @@ import { ClarusError } from '../../domain/error-catalog.ts';
 import type { Principal, RequestOrigin } from '../context.ts';
 import type { ImageQueryService, InstanceView } from './image-query.service.ts';
 import { decodeDicomFrame } from './dicom-frame.ts';
-import { loadNiftiVolume, sliceOf } from './nifti-slice.ts';
+import { loadNiftiVolume, type NiftiSlice, sliceOf } from './nifti-slice.ts';
 import { type DecodedFrame, FrameNotFound, type NiftiPlane, niftiPlanes, UnsupportedRendering } from './render-types.ts';
 import { renderFrame } from './render.ts';
 
@@ -24,8 +24,8 @@ export const THUMBNAIL_SIZE = 128;
 /** Most pixels decoded from a stored PNG/JPEG (ingest capped uploads at the same). */
 const MAX_IMAGE_PIXELS = 100_000_000;
 
-/** A decoded NIfTI slice with the volume's voxel counts. */
-export type NiftiSliceView = DecodedFrame & { dims: { x: number; y: number; z: number } };
+/** A decoded NIfTI slice (with its pixel spacing) and the volume's voxel counts. */
+export type NiftiSliceView = NiftiSlice & { dims: { x: number; y: number; z: number } };
 
 /** A frame number as the URL gives it: 1-based (as DICOM frame numbers, PS3.18 §10.4.1.1.4). */
 function frameNumber(text: string): number {

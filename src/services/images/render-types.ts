@@ -8,7 +8,7 @@ import { ClarusError } from '../../domain/error-catalog.ts';
 /** The kinds of stored image objects (as in the instance index). */
 export type ImageKind = 'dicom' | 'nifti' | 'png' | 'jpeg';
 
-/** Anatomical planes of a NIfTI volume (index order: i → x, j → y, k → z). */
+/** Anatomical planes of a NIfTI volume (cut across the voxel axis closest to S-I, A-P, R-L: nifti-slice.ts). */
 export type NiftiPlane = 'axial' | 'coronal' | 'sagittal';
 
 export const niftiPlanes: readonly NiftiPlane[] = ['axial', 'coronal', 'sagittal'];

@@ -4,7 +4,8 @@
  * them through a VOI window to 8-bit grey (PS3.3 §C.11.2.1.2.1, linear), and encode PNG or JPEG
  * with sharp. No I/O and no database: callers open (and audit) the stored bytes first.
  *
- * Compressed DICOM transfer syntaxes are not decoded: they throw {@link UnsupportedRendering}
+ * Of the compressed DICOM transfer syntaxes, RLE Lossless and 8-bit JPEG Baseline/Extended are
+ * decoded (encapsulated-frame.ts); the others throw {@link UnsupportedRendering}
  * (415, CLARUS_ERR_RENDER_UNSUPPORTED).
  */
 import sharp, { type Sharp } from 'sharp';

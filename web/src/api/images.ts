@@ -14,7 +14,7 @@ export interface InstanceSummary {
   instanceNumber: number | null;
   rows: number | null;
   columns: number | null;
-  /** Frames (DICOM), or axial slices (NIfTI: columns × rows × frames are its x × y × z). */
+  /** Frames (DICOM), or NIfTI voxels along k (columns × rows × frames are its voxel counts i × j × k). */
   frames: number | null;
   transferSyntaxUid: string | null;
 }
@@ -69,6 +69,14 @@ export interface PixelFrame {
   photometric: Photometric;
   /** Frames of the instance, or slices in the plane. */
   frames: number;
+  /** NIfTI slices: mm between rows and between columns (`x-clarus-pixel-spacing`), for the aspect ratio; else null. */
+  pixelSpacing: { row: number; column: number } | null;
+}
+
+/** `row,column` in mm, both positive; anything else is ignored (square pixels). */
+function spacingHeader(headers: Headers): PixelFrame['pixelSpacing'] {
+  const [row, column, ...rest] = (headers.get('x-clarus-pixel-spacing') ?? '').split(',').map(Number);
+  return row !== undefined && column !== undefined && rest.length === 0 && row > 0 && column > 0 && Number.isFinite(row) && Number.isFinite(column) ? { row, column } : null;
 }
 
 function numberHeader(headers: Headers, name: string): number | null {
@@ -112,6 +120,7 @@ async function readPixels(path: string): Promise<PixelFrame> {
     rescaleIntercept: numberHeader(headers, 'x-clarus-rescale-intercept') ?? 0,
     window: center !== null && width !== null ? { center, width } : null,
     frames: numberHeader(headers, 'x-clarus-frames') ?? 1,
+    pixelSpacing: spacingHeader(headers),
   };
 }
 

@@ -40,7 +40,13 @@ function littleEndian(frame: DecodedFrame): Buffer {
   return copy;
 }
 
-function sendPixels(reply: FastifyReply, frame: DecodedFrame, dims?: { x: number; y: number; z: number }): FastifyReply {
+/** NIfTI slices also carry the volume's voxel counts and the slice's pixel spacing (row, column, mm). */
+interface SliceFacts {
+  dims: { x: number; y: number; z: number };
+  pixelSpacing: { row: number; column: number };
+}
+
+function sendPixels(reply: FastifyReply, frame: DecodedFrame, slice?: SliceFacts): FastifyReply {
   const h = s.pixelHeaders;
   void reply
     .header('content-type', 'application/octet-stream')
@@ -49,7 +55,10 @@ function sendPixels(reply: FastifyReply, frame: DecodedFrame, dims?: { x: number
     .header(h.pixelType, pixelTypeOf(frame.pixels)).header(h.photometric, frame.photometric).header(h.frames, frame.frames)
     .header(h.rescaleSlope, frame.rescaleSlope).header(h.rescaleIntercept, frame.rescaleIntercept);
   if (frame.windowCenter !== undefined && frame.windowWidth !== undefined) void reply.header(h.windowCenter, frame.windowCenter).header(h.windowWidth, frame.windowWidth);
-  if (dims) void reply.header(h.dims, `${dims.x},${dims.y},${dims.z}`);
+  if (slice) {
+    const { dims, pixelSpacing } = slice;
+    void reply.header(h.dims, `${dims.x},${dims.y},${dims.z}`).header(h.pixelSpacing, `${pixelSpacing.row},${pixelSpacing.column}`);
+  }
   return reply.send(littleEndian(frame));
 }
 
@@ -72,7 +81,7 @@ export function registerViewerRoutes(root: FastifyInstance, services: Services):
     async (request, reply) => {
       const { instanceId, plane, index } = request.params;
       const slice = await services.viewer.niftiSlice(principalOf(request), instanceId, plane, index, originOf(request));
-      return sendPixels(reply, slice, slice.dims);
+      return sendPixels(reply, slice, slice);
     });
 
   app.get('/api/images/instances/:instanceId/thumbnail', { config: { access: read }, schema: { tags, params: s.instanceParams } },

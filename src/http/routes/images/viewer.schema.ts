@@ -31,4 +31,5 @@ export const pixelHeaders = {
   photometric: 'x-clarus-photometric',
   frames: 'x-clarus-frames',
   dims: 'x-clarus-dims',
+  pixelSpacing: 'x-clarus-pixel-spacing',
 } as const;

@@ -5,7 +5,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { MAX_REGIONS, PixelReviewPanel } from './PixelReviewPanel';
 import { PlanePicker } from './PlanePicker';
 import { StackSlider } from './StackSlider';
-import { buildStack, volumeOf } from './stack';
+import { buildStack, openingSlice, volumeOf } from './stack';
 import { TagPanel } from './TagPanel';
 import { usePixels } from './usePixels';
 import { ViewerCanvas } from './ViewerCanvas';
@@ -26,18 +26,30 @@ export function SeriesViewer({ series, canSeeTags, canReview = false, initialIns
 }) {
   const volume = volumeOf(series);
   const [plane, setPlane] = useState<Plane>('axial');
-  const stack = useMemo(() => buildStack(series, plane), [series, plane]);
+  /** NIfTI slices per plane as the server counted them (the index only gives a guess: stack.ts). */
+  const [sliceCounts, setSliceCounts] = useState<Partial<Record<Plane, number>>>({});
+  const stack = useMemo(() => buildStack(series, plane, sliceCounts[plane]), [series, plane, sliceCounts]);
   // NIfTI opens in the middle of the volume (its first slices are usually empty); series at their start.
   const [position, setPosition] = useState(() => {
     const linked = initialInstanceId === null ? -1 : stack.findIndex((item) => item.instanceId === initialInstanceId);
     if (linked !== -1) return linked;
-    return volume === null ? 0 : Math.floor(stack.length / 2);
+    return volume === null ? 0 : openingSlice(volume, plane);
   });
   /** The mask being drawn on the instance shown, or null when the mask tool is off. */
   const [maskRegions, setMaskRegions] = useState<PixelRegion[] | null>(null);
   const [view, dispatch] = useReducer(viewReducer, initialView);
   const [showTags, setShowTags] = useState(false);
-  const { frame, error } = usePixels(stack, position);
+  const { frame, key, error } = usePixels(stack, position);
+
+  // A NIfTI slice says how many slices its plane has: when the guess was wrong (a volume not
+  // stored in R-L, A-P, S-I voxel order), use the server's count and open at its middle.
+  useEffect(() => {
+    // After a failed read `key` names the failed slice while `frame` is still the previous one.
+    if (volume === null || frame === null || error !== null || key === null || !key.startsWith(`${volume.id}:${plane}:`)) return;
+    if (frame.frames === stack.length || frame.frames < 1) return;
+    setSliceCounts((counts) => ({ ...counts, [plane]: frame.frames }));
+    setPosition(Math.floor(frame.frames / 2));
+  }, [volume, frame, key, error, plane, stack.length]);
 
   useEffect(() => {
     if (frame !== null && view.window === null) dispatch({ type: 'window', window: defaultWindow(frame) });
@@ -56,7 +68,7 @@ export function SeriesViewer({ series, canSeeTags, canReview = false, initialIns
 
   function changePlane(next: Plane): void {
     setPlane(next);
-    setPosition(Math.floor(buildStack(series, next).length / 2));
+    if (volume !== null) setPosition(openingSlice(volume, next, sliceCounts[next]));
   }
 
   const current = stack[position];

@@ -76,11 +76,12 @@ export function ViewerCanvas({ frame, view, dispatch, onStep, onReset, label, ma
       paintedRef.current = { frame, window: view.window };
     }
     const at = placement(canvas, frame, view);
-    context.setTransform(at.scale, 0, 0, at.scale, at.left, at.top);
+    // Non-square pixels (NIfTI slices with their pixel spacing) are stretched to their true aspect.
+    context.setTransform(at.scale, 0, 0, at.scaleY, at.left, at.top);
     context.drawImage(imageRef.current, 0, 0);
     // Mask regions in image pixels, under the same transform: what will be blanked, shown as such.
     const regions = [...(mask?.regions ?? []), ...(sketch === null ? [] : [sketch])];
-    context.lineWidth = 2 / at.scale;
+    context.lineWidth = 2 / Math.max(at.scale, at.scaleY);
     for (const region of regions) {
       context.fillStyle = 'rgba(220, 38, 38, 0.35)';
       context.fillRect(region.x, region.y, region.width, region.height);

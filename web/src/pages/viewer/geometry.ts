@@ -7,24 +7,44 @@ import type { ViewState } from './viewerState';
  * panned image lands on the image pixels under the mouse.
  */
 export interface Placement {
+  /** Canvas pixels per image pixel across. */
   scale: number;
+  /** Canvas pixels per image pixel down: `scale` unless the pixels are not square. */
+  scaleY: number;
   left: number;
   top: number;
 }
 
+/** What the placement needs of an image; `pixelSpacing` (mm, NIfTI slices) makes non-square pixels. */
+export interface PlacedImage {
+  columns: number;
+  rows: number;
+  pixelSpacing?: { row: number; column: number } | null;
+}
+
+/** How tall a pixel is shown relative to its width: row spacing over column spacing (1 without spacing). */
+export function pixelAspect(image: PlacedImage): number {
+  const spacing = image.pixelSpacing;
+  const aspect = spacing ? spacing.row / spacing.column : 1;
+  return Number.isFinite(aspect) && aspect > 0 ? aspect : 1;
+}
+
 /** At zoom 1 the image fits the canvas, centred; zoom scales about the centre; pan moves it. */
-export function placement(canvas: { width: number; height: number }, image: { columns: number; rows: number }, view: Pick<ViewState, 'zoom' | 'pan'>): Placement {
-  const scale = Math.min(canvas.width / image.columns, canvas.height / image.rows) * view.zoom;
+export function placement(canvas: { width: number; height: number }, image: PlacedImage, view: Pick<ViewState, 'zoom' | 'pan'>): Placement {
+  const aspect = pixelAspect(image);
+  const scale = Math.min(canvas.width / image.columns, canvas.height / (image.rows * aspect)) * view.zoom;
+  const scaleY = scale * aspect;
   return {
     scale,
+    scaleY,
     left: canvas.width / 2 + view.pan.x - (image.columns * scale) / 2,
-    top: canvas.height / 2 + view.pan.y - (image.rows * scale) / 2,
+    top: canvas.height / 2 + view.pan.y - (image.rows * scaleY) / 2,
   };
 }
 
 /** The image position (fractional pixels, possibly outside the image) under a canvas point. */
 export function toImagePoint(at: Placement, canvasX: number, canvasY: number): { x: number; y: number } {
-  return { x: (canvasX - at.left) / at.scale, y: (canvasY - at.top) / at.scale };
+  return { x: (canvasX - at.left) / at.scale, y: (canvasY - at.top) / at.scaleY };
 }
 
 /**

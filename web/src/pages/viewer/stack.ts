@@ -2,6 +2,7 @@ import { getFramePixels, getSlicePixels, type InstanceSummary, type PixelFrame, 
 
 /** One image of the stack the viewer scrolls through: a frame of an instance, or a NIfTI slice. */
 export interface StackItem {
+  /** `instanceId:frame`, or `instanceId:plane:index` for a NIfTI slice. */
   key: string;
   instanceId: string;
   load: () => Promise<PixelFrame>;
@@ -17,7 +18,13 @@ export function volumeOf(series: SeriesSummary): InstanceSummary | null {
   return series.instances.find((i) => i.kind === 'nifti') ?? null;
 }
 
-/** Slices of a NIfTI volume in a plane: the index describes it as columns × rows × frames = x × y × z. */
+/**
+ * Slices of a NIfTI volume in a plane, as far as the index tells: it describes the volume as
+ * columns × rows × frames = voxels along i × j × k, and this guesses i, j, k as sagittal, coronal,
+ * axial (a RAS- or LPS-stored volume). The server cuts each plane across the voxel axis closest to
+ * its normal, so a volume stored in another order has other counts: every slice answer carries the
+ * right one (`frames`), which the viewer then uses.
+ */
 export function sliceCount(volume: InstanceSummary, plane: Plane): number {
   switch (plane) {
     case 'axial': return volume.frames ?? 1;
@@ -26,11 +33,24 @@ export function sliceCount(volume: InstanceSummary, plane: Plane): number {
   }
 }
 
-/** Every frame of every instance (DICOM, PNG, JPEG), or every slice of the volume in `plane`. */
-export function buildStack(series: SeriesSummary, plane: Plane): StackItem[] {
+/**
+ * The slice a NIfTI plane opens at: the middle of `known` slices, else the middle of the guess but
+ * never past the smallest voxel count (a slice that exists in any plane, whatever the storage order).
+ */
+export function openingSlice(volume: InstanceSummary, plane: Plane, known?: number): number {
+  if (known !== undefined) return Math.floor(known / 2);
+  const smallest = Math.min(volume.columns ?? 1, volume.rows ?? 1, volume.frames ?? 1);
+  return Math.max(0, Math.min(Math.floor(sliceCount(volume, plane) / 2), smallest - 1));
+}
+
+/**
+ * Every frame of every instance (DICOM, PNG, JPEG), or every slice of the volume in `plane`
+ * (`count` slices when known from the server, else the index's guess).
+ */
+export function buildStack(series: SeriesSummary, plane: Plane, count?: number): StackItem[] {
   const volume = volumeOf(series);
   if (volume !== null) {
-    return Array.from({ length: sliceCount(volume, plane) }, (_, index) => ({
+    return Array.from({ length: count ?? sliceCount(volume, plane) }, (_, index) => ({
       key: `${volume.id}:${plane}:${index}`, instanceId: volume.id, load: () => getSlicePixels(volume.id, plane, index),
     }));
   }
