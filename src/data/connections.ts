@@ -3,6 +3,7 @@ import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import type { AuditDatabase, Database } from './schema.ts';
 import { auditMigrations, mainMigrations } from './migrations/index.ts';
+import { TenantContextDialect } from './unit-of-work.ts';
 
 // DATE columns (OID 1082) stay 'YYYY-MM-DD' strings: a birth date is a calendar day, not an instant,
 // and turning it into a Date at local midnight shifts it across time zones.
@@ -28,6 +29,11 @@ export function createPool(connectionString: string, max: number): pg.Pool {
 
 export function kyselyOver<T>(pool: pg.Pool): Kysely<T> {
   return new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** The application's main (or read-replica) database: units of work begin and set their tenant in one round trip. */
+export function applicationKyselyOver(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new TenantContextDialect({ pool }) });
 }
 
 async function migrate(db: Kysely<unknown>, provider: MigrationProvider): Promise<void> {

@@ -217,6 +217,8 @@ class Scanner implements ClamdScanner {
           return callback();
         }
         let flushed = true;
+        // Corked, each length prefix leaves with its chunk in one writev(2) instead of a write each.
+        socket.cork();
         for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
           const piece = chunk.subarray(offset, offset + chunkBytes);
           const length = Buffer.allocUnsafe(4);
@@ -224,6 +226,7 @@ class Scanner implements ClamdScanner {
           socket.write(length);
           flushed = socket.write(piece);
         }
+        socket.uncork();
         if (flushed) callback();
         else afterDrain(() => callback());
       },

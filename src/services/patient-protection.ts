@@ -36,6 +36,9 @@ export function isIntegrityFailure(error: unknown): error is FieldIntegrityError
  * stay inside crypto/: this class only holds handles.
  */
 export class PatientProtection {
+  /** Data keys read in a transaction, per transaction (gone with it). */
+  private readonly keysInTx = new WeakMap<Tx, Map<string, Promise<KeyHandle>>>();
+
   constructor(private readonly keyring: Keyring, private readonly clock: () => Date) {}
 
   /** The active tenant key of a purpose, created (version 1) if the tenant has none yet. */
@@ -86,7 +89,25 @@ export class PatientProtection {
    * A patient's data key. Its row (with its key-encryption key's) is read every time, so an erased
    * or re-wrapped key takes effect at once; the unwrap itself is cached by the keyring.
    */
-  async patientKey(tx: Tx, tenantId: string, patientId: string, version: number): Promise<KeyHandle> {
+  patientKey(tx: Tx, tenantId: string, patientId: string, version: number): Promise<KeyHandle> {
+    // Within one transaction a key is read once (an ingest matches the patient by MRN, which opens
+    // their record, then seals under the same key). A failure is not remembered.
+    let keys = this.keysInTx.get(tx);
+    if (!keys) {
+      keys = new Map();
+      this.keysInTx.set(tx, keys);
+    }
+    const id = `${tenantId}/${patientId}/${version}`;
+    let key = keys.get(id);
+    if (!key) {
+      key = this.readPatientKey(tx, tenantId, patientId, version);
+      keys.set(id, key);
+      key.catch(() => keys.delete(id));
+    }
+    return key;
+  }
+
+  private async readPatientKey(tx: Tx, tenantId: string, patientId: string, version: number): Promise<KeyHandle> {
     const row = await keyRepository.patientKeyWithKek(tx, tenantId, patientId, version);
     if (!row?.wrapped) throw new PatientKeyMissingError();
     if (!row.kek?.wrapped) throw new KeyUnwrapError(`tenant/${tenantId}/kek`);

@@ -1,5 +1,6 @@
 import { ClarusError } from '../domain/error-catalog.ts';
 import { loginThrottleRepository } from '../data/repositories/login-throttle.repository.ts';
+import type { Tx } from '../data/unit-of-work.ts';
 import type { RequestOrigin, ServiceContext } from './context.ts';
 
 /**
@@ -22,7 +23,15 @@ export class SignInThrottle {
   }
 
   async assertNotLocked(subjects: string[]): Promise<void> {
-    const until = await this.ctx.uow.run(null, (tx) => loginThrottleRepository.lockedUntil(tx, subjects, this.ctx.clock()));
+    await this.ctx.uow.run(null, (tx) => this.assertNotLockedIn(tx, subjects));
+  }
+
+  /**
+   * The same check inside the caller's transaction, whatever its tenant: lockouts are not tenant rows
+   * (no row-level security), so an API-key request checks its address and its key in one transaction.
+   */
+  async assertNotLockedIn(tx: Tx, subjects: string[]): Promise<void> {
+    const until = await loginThrottleRepository.lockedUntil(tx, subjects, this.ctx.clock());
     if (until) throw new ClarusError('CLARUS_ERR_AUTH_LOCKED');
   }
 

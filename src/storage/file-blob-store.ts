@@ -31,6 +31,13 @@ async function syncDirectory(path: string): Promise<void> {
 }
 
 export class FileBlobStore implements BlobStore {
+  /**
+   * Shard folders known to exist (created, or found, and fsynced into the root by this process): the
+   * next write into one skips its mkdir(2), which otherwise fails with EEXIST on almost every write.
+   * Shards are never removed while the store is open.
+   */
+  private readonly shards = new Set<string>();
+
   private constructor(private readonly root: string) {}
 
   /** Opens (creating if needed) a store at `root`, and tightens its folders to 0700. */
@@ -70,12 +77,16 @@ export class FileBlobStore implements BlobStore {
     try {
       await pipeline(source, sink);
       await handle.sync();
-      await mkdir(shard, { mode: 0o700 }).then(() => syncDirectory(this.root), (error: unknown) => {
-        if (errorCode(error) !== 'EEXIST') throw error;
-      });
+      if (!this.shards.has(shard)) {
+        await mkdir(shard, { mode: 0o700 }).then(() => syncDirectory(this.root), (error: unknown) => {
+          if (errorCode(error) !== 'EEXIST') throw error;
+        });
+        this.shards.add(shard);
+      }
       // link(2) fails if the target exists, where rename(2) would silently replace it: the atomic,
       // no-overwrite publication that write-once blobs need (two writers of one id: one wins).
       await link(temp, join(shard, id)).catch((error: unknown) => {
+        if (errorCode(error) === 'ENOENT') this.shards.delete(shard); // removed behind our back: made again next time
         throw errorCode(error) === 'EEXIST' ? new BlobExistsError(id) : error;
       });
       await syncDirectory(shard);

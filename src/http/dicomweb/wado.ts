@@ -36,7 +36,7 @@ export async function resolveInstances(caller: Caller, uids: { study: string; se
 
 /** The stored bytes of one instance, read whole (bounded by the upload limit), audited as a view. */
 export async function readInstance(caller: Caller, instance: InstanceView): Promise<Buffer> {
-  const opened = await caller.services.images.open(caller.principal, instance.id, 'view', caller.origin);
+  const opened = await caller.services.images.open(caller.principal, instance, 'view', caller.origin);
   return buffer(opened.stream);
 }
 
@@ -47,7 +47,7 @@ export async function readInstance(caller: Caller, instance: InstanceView): Prom
  */
 export async function instancesMultipart(caller: Caller, instances: InstanceView[]): Promise<MultipartBody> {
   const boundary = newBoundary();
-  const open = (instance: InstanceView) => caller.services.images.open(caller.principal, instance.id, 'download', caller.origin);
+  const open = (instance: InstanceView) => caller.services.images.open(caller.principal, instance, 'download', caller.origin);
   const first = await open(instances[0] as InstanceView);
   async function* parts(): AsyncGenerator<Buffer> {
     let current = first;

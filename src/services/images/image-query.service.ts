@@ -106,6 +106,9 @@ const MATCH_BATCH = 500;
  * search, view and download audited before data leaves (AUD-1).
  */
 export class ImageQueryService {
+  /** Views handed out by `instancesByUid`, with who got them and the key that opened them (see `recent`). */
+  private readonly handedOut = new WeakMap<InstanceView, { principal: Principal; key: KeyHandle }>();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly scopes: PatientScopeService,
@@ -211,16 +214,25 @@ export class ImageQueryService {
           seriesUidIndex: uids.series === undefined ? undefined : indexer.exact('uid', uids.series),
         });
         if (!row) return [];
-        const view = this.instanceView(await this.protection.patientKey(tx, tenantId, row.patient_id, 1), tenantId, row);
-        return view.sopInstanceUid === uids.instance ? [view] : [];
+        const key = await this.protection.patientKey(tx, tenantId, row.patient_id, 1);
+        const view = this.instanceView(key, tenantId, row);
+        return view.sopInstanceUid === uids.instance ? [this.resolved(principal, view, key)] : [];
       }
       const rows = await imageRepository.studies(tx, scope, {
         studyUidIndex: indexer.exact('uid', uids.study), seriesUidIndex: uids.series === undefined ? undefined : indexer.exact('uid', uids.series), limit: 1, offset: 0,
       });
-      const [study] = await this.assemble(tx, scope, rows, this.keyMemo(tx, tenantId));
+      const keyOf = this.keyMemo(tx, tenantId);
+      const [study] = await this.assemble(tx, scope, rows, keyOf);
       if (study?.studyInstanceUid !== uids.study) return [];
-      return study.series.filter((s) => uids.series === undefined || s.seriesInstanceUid === uids.series).flatMap((s) => s.instances);
+      const key = await keyOf(study.patientId);
+      return study.series.filter((s) => uids.series === undefined || s.seriesInstanceUid === uids.series).flatMap((s) => s.instances.map((i) => this.resolved(principal, i, key)));
     });
+  }
+
+  /** Remembers, for `open`, that this principal was just given this view, and the key that opened it. */
+  private resolved(principal: Principal, view: InstanceView, key: KeyHandle): InstanceView {
+    this.handedOut.set(view, { principal, key });
+    return view;
   }
 
   /**
@@ -268,13 +280,31 @@ export class ImageQueryService {
   }
 
   private instanceView(key: KeyHandle, tenantId: string, i: InstanceRow): InstanceView {
+    const protection = this.protection;
+    let sopInstanceUid: string | undefined;
     return {
       id: i.id, seriesId: i.series_id, studyId: i.study_id, patientId: i.patient_id,
-      sopInstanceUid: this.protection.openValue(key, tenantId, 'instances', i.id, 'sopInstanceUid', i.sop_uid_enc),
+      // Opened when first read: a study-level search assembles every instance of the studies it
+      // answers (for counts and kinds) but shows none of their UIDs — 50 field decryptions per CT
+      // study that nobody looked at. An accessor in a literal is enumerable: JSON and spreads see it.
+      get sopInstanceUid(): string {
+        sopInstanceUid ??= protection.openValue(key, tenantId, 'instances', i.id, 'sopInstanceUid', i.sop_uid_enc);
+        return sopInstanceUid;
+      },
       sopClassUid: i.sop_class_uid, transferSyntaxUid: i.transfer_syntax_uid, kind: i.kind, instanceNumber: i.instance_number,
       rows: i.rows, columns: i.columns, frames: i.frames, bitsAllocated: i.bits_allocated, burnedInAnnotation: i.burned_in_annotation,
       size: Number(i.size), createdAt: i.created_at,
     };
+  }
+
+  /**
+   * A view that `instancesByUid` gave this same principal (WADO-RS resolves a URL's instances, then
+   * opens each): reach and key were read moments ago in this request, so they are not read again.
+   * Anything else — an id, or a view from elsewhere — is looked up and checked afresh.
+   */
+  private recent(principal: Principal, view: InstanceView): { instance: InstanceView; key: KeyHandle } | undefined {
+    const given = this.handedOut.get(view);
+    return given?.principal === principal ? { instance: view, key: given.key } : undefined;
   }
 
   /** One instance's description, if the caller reaches it; else the same 404 as a missing one. */
@@ -289,12 +319,14 @@ export class ImageQueryService {
 
   /**
    * The stored bytes of an instance (DICOM with its preamble zeroed, NIfTI as sent, PNG/JPEG without
-   * metadata). The view or download is recorded, durably, before the stream is returned.
+   * metadata). The view or download is recorded, durably, before the stream is returned. `which` is
+   * an instance id, or a view that `instancesByUid` gave the same principal (see `recent`).
    */
-  async open(principal: Principal, instanceId: string, purpose: 'view' | 'download', origin: RequestOrigin): Promise<{ instance: InstanceView; stream: Readable }> {
-    // The row, the reach check and the patient's key in one transaction; the object is then opened
-    // with that key (a retrieval used to read the key again in a transaction of its own).
-    const { instance, key } = await this.ctx.uow.read(principal.tenantId, async (tx) => {
+  async open(principal: Principal, which: string | InstanceView, purpose: 'view' | 'download', origin: RequestOrigin): Promise<{ instance: InstanceView; stream: Readable }> {
+    const instanceId = typeof which === 'string' ? which : which.id;
+    const { instance, key } = (typeof which !== 'string' && this.recent(principal, which)) || await this.ctx.uow.read(principal.tenantId, async (tx) => {
+      // The row, the reach check and the patient's key in one transaction; the object is then opened
+      // with that key (a retrieval used to read the key again in a transaction of its own).
       const scope = await this.scopeOf(tx, principal);
       const row = await imageRepository.instance(tx, scope, instanceId);
       if (!row) throw new ClarusError('CLARUS_ERR_NOT_FOUND');

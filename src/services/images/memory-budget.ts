@@ -1,8 +1,8 @@
 /**
  * Bounds the bytes held in memory by uploads being validated at the same time (the parsers need a
- * whole file: dicom-parser works on one buffer). Transfers themselves hold no buffer (stage-upload.ts);
- * only this short validation step does, and never more than the budget in total. A file larger than the
- * whole budget waits until it is alone.
+ * whole file: dicom-parser works on one buffer), and by small uploads held while they are received and
+ * scanned (upload-staging.ts, `tryAcquire`: without room they stream to a staging object instead).
+ * Never more than the budget in total. A file larger than the whole budget waits until it is alone.
  */
 export class MemoryBudget {
   private used = 0;
