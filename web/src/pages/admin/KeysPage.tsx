@@ -7,6 +7,7 @@ import { useLoaded } from '../../hooks/useLoaded';
 import { useCan } from '../../permissions';
 import { activeKekVersion, rotationProgress, type RotationProgress } from './keyRotation';
 import { KeysTable } from './KeysTable';
+import { usePolling } from '../../hooks/usePolling';
 
 /** How often the page asks how far a rotation has come. */
 const POLL_MS = 1000;
@@ -38,22 +39,7 @@ function Keys() {
     void load();
   }, [load]);
 
-  // While a version is retiring (started here, by the schedule or by another administrator), ask
-  // again every second; one request at a time, and none once the page is gone.
-  useEffect(() => {
-    if (!rotating) return;
-    let stopped = false;
-    let timer = 0;
-    const tick = async (): Promise<void> => {
-      await load();
-      if (!stopped) timer = window.setTimeout(() => void tick(), POLL_MS);
-    };
-    timer = window.setTimeout(() => void tick(), POLL_MS);
-    return () => {
-      stopped = true;
-      window.clearTimeout(timer);
-    };
-  }, [rotating, load]);
+  usePolling(rotating, load, POLL_MS);
 
   async function rotate(): Promise<void> {
     setStarted(false);

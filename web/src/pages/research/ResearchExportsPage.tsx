@@ -8,6 +8,7 @@ import { useMe } from '../../session/SessionContext';
 import { ExportsTable } from './ExportsTable';
 import { NewExportForm } from './NewExportForm';
 import { isActive } from './researchFormat';
+import { usePolling } from '../../hooks/usePolling';
 
 /** How often the page asks how far running exports have come. */
 const POLL_MS = 1000;
@@ -40,22 +41,7 @@ function ResearchExports() {
     void load();
   }, [load]);
 
-  // While an export is queued or running (started here or elsewhere), ask again every second; one
-  // request at a time, and none once the page is gone.
-  useEffect(() => {
-    if (!active) return;
-    let stopped = false;
-    let timer = 0;
-    const tick = async (): Promise<void> => {
-      await load();
-      if (!stopped) timer = window.setTimeout(() => void tick(), POLL_MS);
-    };
-    timer = window.setTimeout(() => void tick(), POLL_MS);
-    return () => {
-      stopped = true;
-      window.clearTimeout(timer);
-    };
-  }, [active, load]);
+  usePolling(active, load, POLL_MS);
 
   const created = useCallback((item: ResearchExport) => {
     setExports((list) => [item, ...(list ?? []).filter((e) => e.id !== item.id)]);
