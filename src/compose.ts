@@ -174,7 +174,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit: new AuditService(ctx, databases.audit, auditLog, auditSigner),
     auditRecorder: audit,
     keys: new KeyService(databases.unitOfWork, keyring, protection, audit, securityEvents, clock, config.keys.rotationDays, config.keys.rewrapBatch),
-    erasure: new PatientErasureService(ctx, scopes),
+    erasure: new PatientErasureService(ctx, scopes, protection),
     backup: new BackupService({ ctx, databases, keyring, protection, auditLog, auditSigner, blobs }),
     protection,
     objects,

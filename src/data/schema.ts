@@ -279,6 +279,7 @@ export interface ResearchExportsTable {
   done: Generated<number>;
   withheld: Generated<number>;
   size: ColumnType<string | null, number | null, number | null>;
+  archive_id: string | null;
   error: string | null;
   created_at: Date;
   started_at: Date | null;

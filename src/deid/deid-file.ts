@@ -28,6 +28,7 @@ export function summarizeDicom(report: DicomDeidReport): string {
   const privateCounts = report.byClass.private;
   if (privateCounts) parts.push(`private: ${counts(privateCounts)}`);
   if (report.pixelText.hold) parts.push(report.pixelText.confirmedClean === true ? `pixels: ${report.pixelText.reason}, confirmed clean` : `pixels: ${report.pixelText.reason}, ${report.pixelText.masked ?? 0} region(s) masked`);
+  else if ((report.pixelText.masked ?? 0) > 0) parts.push(`pixels: ${report.pixelText.masked ?? 0} region(s) masked by a reviewer`);
   return parts.join('; ');
 }
 

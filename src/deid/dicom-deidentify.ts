@@ -159,15 +159,16 @@ export function deidentifyDicom(bytes: Buffer, options: DicomDeidOptions, keys: 
   const risk = assessPixelTextRisk(facts, options.pixelText?.policy);
   const pixelReport: DicomDeidReport['pixelText'] = { ...risk };
   let pixelsCleaned = false;
-  if (risk.hold) {
-    if (options.pixelText?.confirmedClean === true) {
-      pixelReport.confirmedClean = true;
-    } else {
-      const masked = applyMasks(ds, originalTransferSyntax, facts, options.pixelText?.policy ?? {}, options.pixelText?.reviewerRegions);
-      if ('refusal' in masked) return { ok: false, code: 'BURNED_IN_TEXT', reason: `${risk.detail}; ${masked.refusal}` };
-      pixelReport.masked = masked.masked;
-      pixelsCleaned = true;
-    }
+  // A reviewer's rectangles are applied whether or not the rules hold the image: a radiologist who
+  // saw a name in a CT the rules let through has found what the rules missed (DEID-2).
+  const reviewerRegions = options.pixelText?.reviewerRegions ?? [];
+  if (reviewerRegions.length > 0 || (risk.hold && options.pixelText?.confirmedClean !== true)) {
+    const masked = applyMasks(ds, originalTransferSyntax, facts, options.pixelText?.policy ?? {}, reviewerRegions);
+    if ('refusal' in masked) return { ok: false, code: 'BURNED_IN_TEXT', reason: `${risk.hold ? risk.detail : 'a reviewer masked regions'}; ${masked.refusal}` };
+    pixelReport.masked = masked.masked;
+    pixelsCleaned = true;
+  } else if (risk.hold) {
+    pixelReport.confirmedClean = true;
   }
 
   const identity = options.patientIdentity ?? first(ds, '00100020') ?? `study/${first(ds, '0020000D') ?? ''}`;

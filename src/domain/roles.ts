@@ -52,7 +52,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
   // Care-team changes by Clinicians also need the tenant setting and their own place on the team.
   Clinician: [...everyone, 'patients.read', 'patients.break-glass', 'care-team.read', 'care-team.manage', 'images.read', 'consents.manage'],
   // Technicians upload, and see only the images (and reconciliation items) they uploaded (src/domain/image-access.ts).
-  Technician: [...everyone, 'patients.read', 'patients.create', 'images.read', 'images.upload', 'consents.manage', 'reconciliation.manage'],
+  Technician: [...everyone, 'patients.read', 'patients.create', 'images.read', 'images.upload', 'reconciliation.manage'],
   Viewer: [...everyone, 'patients.read', 'patients.break-glass', 'images.read'],
 };
 

@@ -19,6 +19,12 @@ export interface StructureContext {
   /** Pixel Data may be encapsulated (undefined length, PS3.5 §A.4) under this transfer syntax. */
   encapsulatedAllowed: boolean;
   maxSequenceDepth: number;
+  /**
+   * Set when the data set was parsed only up to the top-level Pixel Data (7FE0,0010) header, its value
+   * left in the file (dicom-stream-validate.ts): that element is bounded by the whole file's size, not
+   * by the bytes parsed, and its fragments are walked by the stream reader.
+   */
+  streamedPixelData?: { fileSize: number };
 }
 
 /** Item, item delimiter and sequence delimiter tags (group FFFE, PS3.5 §7.5) carry no value. */
@@ -74,9 +80,25 @@ function checkFragments(dataSet: DataSet, element: Element): void {
   }
 }
 
+/**
+ * The top-level Pixel Data of a data set parsed up to its header: a native value must lie inside the
+ * file; an undefined length (encapsulated, PS3.5 §A.4) only under a transfer syntax that allows it.
+ */
+function checkStreamedPixelData(element: Element, context: StructureContext, fileSize: number): void {
+  if (element.hadUndefinedLength === true) {
+    if (!context.encapsulatedAllowed) throw new Refusal('MALFORMED', 'encapsulated pixel data under a native transfer syntax');
+    return;
+  }
+  if (element.dataOffset + element.length > fileSize) throw new Refusal('TRUNCATED', `element ${element.tag} runs past the end of its container`);
+}
+
 function walk(dataSet: DataSet, end: number, depth: number, context: StructureContext): void {
   for (const element of Object.values(dataSet.elements)) {
     if (isDelimiterTag(element.tag)) continue;
+    if (depth === 0 && element.tag === PIXEL_DATA && context.streamedPixelData !== undefined) {
+      checkStreamedPixelData(element, context, context.streamedPixelData.fileSize);
+      continue;
+    }
     if (element.length === UNDEFINED_LENGTH || element.dataOffset + element.length > end) {
       throw new Refusal('TRUNCATED', `element ${element.tag} runs past the end of its container`);
     }

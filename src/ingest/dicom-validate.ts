@@ -63,7 +63,7 @@ const PREAMBLE_BYTES = 128;
 const PART10_PREFIX_END = PREAMBLE_BYTES + 4;
 
 /** The DICM prefix after the 128-byte preamble (PS3.10 §7.1). */
-function hasPart10Prefix(bytes: Buffer): boolean {
+export function hasPart10Prefix(bytes: Buffer): boolean {
   return bytes.length >= PART10_PREFIX_END && bytes.toString('latin1', PREAMBLE_BYTES, PART10_PREFIX_END) === 'DICM';
 }
 
@@ -73,7 +73,7 @@ function hasPart10Prefix(bytes: Buffer): boolean {
  * before parsing, so a file cut inside its meta information is TRUNCATED rather than "no transfer
  * syntax".
  */
-function checkMetaLength(bytes: Buffer): IngestRefusal | undefined {
+export function checkMetaLength(bytes: Buffer): IngestRefusal | undefined {
   if (bytes.length < PART10_PREFIX_END + 8) return new IngestRefusal('TRUNCATED', 'file ends inside the file meta information');
   if (bytes.readUInt16LE(PART10_PREFIX_END) !== 0x0002) return new IngestRefusal('NOT_DICOM_PART10', 'file meta information does not start with group 0002');
   if (bytes.readUInt16LE(PART10_PREFIX_END + 2) !== 0x0000 || bytes.toString('latin1', PART10_PREFIX_END + 4, PART10_PREFIX_END + 6) !== 'UL') return undefined;
@@ -84,7 +84,7 @@ function checkMetaLength(bytes: Buffer): IngestRefusal | undefined {
 }
 
 /** Maps what dicom-parser throws (strings, Errors, or `{ exception, dataSet }`) to a refusal. */
-function refusalForParseFailure(thrown: unknown): IngestRefusal {
+export function refusalForParseFailure(thrown: unknown): IngestRefusal {
   const inner: unknown = typeof thrown === 'object' && thrown !== null && 'exception' in thrown ? thrown.exception : thrown;
   // Deep nesting exhausts dicom-parser's recursion before our own depth walk can run.
   if (inner instanceof RangeError && /call stack/i.test(inner.message)) return new IngestRefusal('TOO_DEEP', 'parser recursion exhausted');
@@ -154,6 +154,27 @@ function parse(bytes: Buffer, limits: DicomLimits): IngestResult<DataSet> {
 }
 
 /**
+ * dicom-parser over the first bytes of a file, stopping at the header of the top-level Pixel Data
+ * (7FE0,0010) (its `untilTag` option: the element is recorded with its offset and declared length,
+ * its value not read). Nested Pixel Data (an Icon Image Sequence, PS3.3 §C.7.6.1.1.6) does not stop
+ * it: dicom-parser passes the option to the top level only. 'deflated' for PS3.5 §A.5, whose data
+ * set no prefix can parse.
+ */
+export function parseUntilPixelData(prefix: Buffer): IngestResult<DataSet> | 'deflated' {
+  let deflated = false;
+  const inflater = (): Uint8Array => {
+    deflated = true;
+    throw new Error('deflated data set');
+  };
+  try {
+    return accept(dicomParser.parseDicom(prefix, { untilTag: 'x7fe00010', inflater }));
+  } catch (thrown) {
+    if (deflated) return 'deflated';
+    return { ok: false, refusal: refusalForParseFailure(thrown) };
+  }
+}
+
+/**
  * Validates a whole DICOM Part 10 file in memory and returns its identifying attributes. Limits
  * not given take {@link defaultDicomLimits}.
  */
@@ -187,8 +208,13 @@ function transferSyntaxOf(dataSet: DataSet): IngestResult<string> {
   return accept(uid);
 }
 
-/** Checks structure first (so every later read is inside the data), then identifiers and pixels. */
-function summarize(dataSet: DataSet, limits: DicomLimits): IngestResult<DicomSummary> {
+/**
+ * Checks structure first (so every later read is inside the data), then identifiers and pixels.
+ * `streamed`: the data set was parsed up to the top-level Pixel Data header only
+ * ({@link parseUntilPixelData}); that element is checked against the file's size, and its value
+ * (fragments included) by the caller as it streams past.
+ */
+export function summarize(dataSet: DataSet, limits: DicomLimits, streamed?: { fileSize: number }): IngestResult<DicomSummary> {
   const warned = refusalForWarnings(dataSet.warnings);
   if (warned !== undefined) return { ok: false, refusal: warned };
 
@@ -201,9 +227,14 @@ function summarize(dataSet: DataSet, limits: DicomLimits): IngestResult<DicomSum
     implicitVr: transferSyntax.value === IMPLICIT_LITTLE_ENDIAN,
     encapsulatedAllowed: encoding === 'encapsulated',
     maxSequenceDepth: limits.maxSequenceDepth,
+    ...(streamed === undefined ? {} : { streamedPixelData: streamed }),
   });
   if (structure !== undefined) return { ok: false, refusal: structure };
 
+  const pixelElement = dataSet.elements.x7fe00010;
+  // Not walked by dicom-parser (it stopped at the header): an undefined length is what marks
+  // encapsulated Pixel Data (PS3.5 §A.4), as findEndOfEncapsulatedElement would have set it.
+  if (streamed !== undefined && pixelElement !== undefined) pixelElement.encapsulatedPixelData = pixelElement.hadUndefinedLength === true;
   const reader = new Reader(dataSet);
   const ids = readIdentifiers(reader);
   if (!ids.ok) return ids;

@@ -5,6 +5,7 @@ import { userRepository } from '../data/repositories/user.repository.ts';
 import type { Tx } from '../data/unit-of-work.ts';
 import { consentPurposes, type ConsentDecision, type ConsentPurpose, type ConsentStatus } from '../domain/consent.ts';
 import { ClarusError } from '../domain/error-catalog.ts';
+import { reaches } from '../domain/patient-access.ts';
 import type { Principal, RequestOrigin, ServiceContext } from './context.ts';
 import type { PatientScopeService } from './patient-scope.service.ts';
 
@@ -16,15 +17,19 @@ export interface ConsentView {
 }
 
 /**
- * Consent per patient and purpose (PRIV-1): recorded by staff who reach the patient, read by the
+ * Consent per patient and purpose (PRIV-1): recorded by staff who see the patient's full record, read by the
  * research export and the AI input path, which refuse anything but a current grant.
  */
 export class ConsentService {
   constructor(private readonly ctx: ServiceContext, private readonly scopes: PatientScopeService) {}
 
+  /**
+   * Consent is part of the full record: callers who see a patient with minimal fields only (ROLE-2)
+   * neither read nor record it — the same 404 as for a patient out of reach.
+   */
   private async assertReach(tx: Tx, principal: Principal, patientId: string): Promise<void> {
     const resolved = await this.scopes.resolve(tx, principal);
-    if (!(await patientRepository.findVisible(tx, resolved.scope, patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+    if (!reaches(resolved.scope.reach.full, patientId) || !(await patientRepository.findVisible(tx, resolved.scope, patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
   }
 
   private async views(tx: Tx, tenantId: string, patientId: string): Promise<ConsentView[]> {

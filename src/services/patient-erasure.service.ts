@@ -2,6 +2,7 @@ import { keyRepository } from '../data/repositories/key.repository.ts';
 import { patientRepository } from '../data/repositories/patient.repository.ts';
 import { ClarusError } from '../domain/error-catalog.ts';
 import type { Principal, RequestOrigin, ServiceContext } from './context.ts';
+import type { PatientProtection } from './patient-protection.ts';
 import type { PatientScopeService } from './patient-scope.service.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { PatientScopeService } from './patient-scope.service.ts';
  * entries, which hold ids only. The approval and legal-hold workflow comes with the privacy issue.
  */
 export class PatientErasureService {
-  constructor(private readonly ctx: ServiceContext, private readonly scopes: PatientScopeService) {}
+  constructor(private readonly ctx: ServiceContext, private readonly scopes: PatientScopeService, private readonly protection: PatientProtection) {}
 
   async erase(principal: Principal, patientId: string, origin: RequestOrigin): Promise<{ patientId: string; erasedAt: Date }> {
     const erasedAt = this.ctx.clock();
@@ -23,6 +24,8 @@ export class PatientErasureService {
       // Inside the transaction: no erasure without its durable record.
       await this.ctx.audit.recordFor(principal, origin, { action: 'patient.erase', outcome: 'success', resourceType: 'patient', resourceId: patientId, patientId, details: { keysDestroyed: destroyed } });
     });
+    // The committed erasure also empties this process's cache of unwrapped keys at once.
+    this.protection.forgetPatientKeys(principal.tenantId, patientId);
     await this.ctx.securityEvents.record({ kind: 'patient.erased', tenantId: principal.tenantId, actorId: principal.userId, subjectId: patientId, ...origin });
     return { patientId, erasedAt };
   }

@@ -181,6 +181,11 @@ export class PatientProtection {
   }
 
   /** The tenant's quarantine key (infected uploads are kept sealed for Administrators). */
+  /** Crypto-shredding: unwrapped data keys of the patient leave the keyring's cache, zeroed. */
+  forgetPatientKeys(tenantId: string, patientId: string): void {
+    this.keyring.forgetPatient(tenantId, patientId);
+  }
+
   async quarantineKey(tx: Tx, tenantId: string): Promise<KeyHandle> {
     return (await this.activeTenantKey(tx, tenantId, 'quarantine')).handle;
   }

@@ -109,6 +109,8 @@ function expected(route: RouteInfo, caller: Caller, patient: string | undefined)
   if (caller.kind === 'foreign') return 'not-found';
   const reach = resolvePatientReach(caller.roles, caller.assigned, caller.restriction);
   if (!reaches(reach.full, patient) && !reaches(reach.minimal, patient)) return 'not-found';
+  // Consent belongs to the full record: minimal-field reach (Technicians) does not see it.
+  if (route.url.startsWith('/api/patients/:id/consents') && !reaches(reach.full, patient)) return 'not-found';
   // Technicians see only images they uploaded (src/domain/image-access.ts); these were the Administrator's.
   if (route.url.includes(':instanceId') && imagesLimitedToOwnUploads(caller.roles)) return 'not-found';
   if (route.access.permission === 'care-team.manage' && !caller.roles.includes('Administrator')) return 'forbidden';

@@ -229,6 +229,17 @@ describe('burned-in text gate (DEID-2)', () => {
     assert.deepEqual(codes, ['113100', '113101']);
   });
 
+  test("a reviewer's rectangles are applied even where the rules hold nothing (a CT with a name in its pixels)", () => {
+    const input = readFileSync(join(pydicomFiles, 'CT_small.dcm'));
+    const masked = deidentifyDicom(input, { options: [], pixelText: { policy: {}, reviewerRegions: [{ x: 0, y: 0, width: 128, height: 4 }] } }, keys);
+    assert.ok(masked.ok, masked.ok ? '' : masked.reason);
+    assert.equal(masked.report.pixelText.hold, false);
+    assert.equal(masked.report.pixelText.masked, 1);
+    const pixels = new Uint8Array(readRawDicom(masked.bytes).dict['7FE00010']?.Value?.[0] as ArrayBuffer);
+    assert.ok(pixels.subarray(0, 128 * 4 * 2).every((b) => b === 0), 'the first four rows are blank');
+    assert.ok(pixels.subarray(128 * 4 * 2).some((b) => b !== 0), 'the rest is kept');
+  });
+
   test('compressed secondary capture cannot be masked: refused, unless a reviewer confirmed it clean', () => {
     const input = readFileSync(join(pydicomFiles, 'SC_rgb_jpeg_dcmtk.dcm'));
     const policy = { masks: [{ model: '', rows: 100, columns: 100, regions: [{ x: 0, y: 0, width: 10, height: 10 }] }] };

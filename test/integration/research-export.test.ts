@@ -160,18 +160,25 @@ test('a reviewer masks the ultrasound; the exported archive passes the independe
   assert.deepEqual(requested.body.progress, { done: 0, total: 4 });
   assert.equal((await radiologist.client.get(`/api/research-exports/${exportId}/download`)).body.code, 'CLARUS_ERR_EXPORT_NOT_READY');
 
+  const objectsBefore = objectFiles(system.config.objectsDir);
   assert.equal(await system.composition.services.researchExports.runPending(), 1);
+  const archives = [...objectFiles(system.config.objectsDir).keys()].filter((id) => !objectsBefore.has(id));
+  assert.equal(archives.length, 1, 'the run wrote one object: the archive');
+  const archive = objectFiles(system.config.objectsDir).get(archives[0] as string) as string;
   const done = await radiologist.client.get(`/api/research-exports/${exportId}`);
   assert.equal(done.body.state, 'ready', JSON.stringify(done.body));
   assert.deepEqual(done.body.progress, { done: 4, total: 4 });
   assert.equal(done.body.withheld, 0);
 
   // Encrypted at rest: the archive object holds no manifest text and no ZIP signature in the clear.
-  const stored = readFileSync(join(system.config.objectsDir, ...objectPath(system.config.objectsDir, exportId)));
+  const stored = readFileSync(archive);
   assert.equal(stored.includes(Buffer.from('manifest.json')), false);
   assert.equal(stored.subarray(0, 2).toString('latin1') === 'PK', false);
 
+  assert.equal((await admin.client.get(`/api/research-exports/${exportId}/download`)).body.code, 'CLARUS_ERR_STEP_UP_REQUIRED', 'AUTH-7: downloading is exporting');
+  await stepUp(admin);
   assert.equal((await admin.client.get(`/api/research-exports/${exportId}/download`)).status, 404, 'only the requester downloads');
+  assert.equal((await radiologist.client.request('POST', `/api/research-exports/${exportId}/download-check`)).status, 204);
   const download = await radiologist.client.get(`/api/research-exports/${exportId}/download`);
   assert.equal(download.status, 200);
   assert.equal(download.headers['content-type'], 'application/zip');
@@ -217,7 +224,7 @@ test('a reviewer masks the ultrasound; the exported archive passes the independe
   assert.equal((await foreign.client.get(`/api/research-exports/${exportId}`)).status, 404);
 
   assert.equal((await radiologist.client.request('DELETE', `/api/research-exports/${exportId}`)).status, 204);
-  assert.equal(existsSync(join(system.config.objectsDir, ...objectPath(system.config.objectsDir, exportId))), false, 'the archive is destroyed');
+  assert.equal(existsSync(archive), false, 'the archive is destroyed');
   assert.equal((await radiologist.client.get(`/api/research-exports/${exportId}`)).body.state, 'expired');
   assert.equal((await radiologist.client.get(`/api/research-exports/${exportId}/download`)).body.code, 'CLARUS_ERR_EXPORT_NOT_READY');
 });
@@ -228,11 +235,12 @@ test('withdrawing consent after the request stops the export, and nothing is kep
   const requested = await radiologist.client.post('/api/research-exports', { studyIds: [ids.ctStudy], purpose: 'Second look', options: [] });
   assert.equal(requested.status, 202, JSON.stringify(requested.body));
   assert.equal((await admin.client.request('PUT', `/api/patients/${patient.id}/consents/research`, { status: 'withdrawn' })).status, 200);
+  const objectsBefore = objectFiles(system.config.objectsDir);
   await system.composition.services.researchExports.runPending();
   const failed = await radiologist.client.get(`/api/research-exports/${requested.body.id as string}`);
   assert.equal(failed.body.state, 'failed');
   assert.match(failed.body.error as string, /consent/);
-  assert.equal(existsSync(join(system.config.objectsDir, ...objectPath(system.config.objectsDir, requested.body.id as string))), false);
+  assert.deepEqual([...objectFiles(system.config.objectsDir).keys()].filter((id) => !objectsBefore.has(id)), [], 'no archive is kept');
   assert.equal((await admin.client.request('PUT', `/api/patients/${patient.id}/consents/research`, { status: 'granted' })).status, 200);
 });
 
@@ -257,15 +265,18 @@ test('the AI input path hands out de-identified copies only, after consent and p
   await assert.rejects(inputs.forSeries(principalOf(radiologist, ['Radiologist']), unreviewed.seriesId, origin), { code: 'CLARUS_ERR_PIXEL_REVIEW_PENDING' });
 });
 
-/** Where the file blob store keeps an object (src/storage/file-blob-store.ts): found by its id. */
-function objectPath(root: string, id: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, parts: string[]) => {
+/** Every object file of the blob store (src/storage/file-blob-store.ts), by id, with its path. */
+function objectFiles(root: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(join(dir, entry.name), [...parts, entry.name]);
-      else if (entry.name === id) found.push(...parts, entry.name);
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith('.')) walk(join(dir, entry.name));
+      } else {
+        found.set(entry.name, join(dir, entry.name));
+      }
     }
   };
-  if (existsSync(root)) walk(root, []);
-  return found.length > 0 ? found : [`missing-${id}`];
+  if (existsSync(root)) walk(root);
+  return found;
 }

@@ -36,7 +36,7 @@ const rolePermissions: Record<Role, readonly Permission[]> = {
   ],
   Radiologist: ['patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata', 'images.pixel-review', 'research.export'],
   Clinician: ['patients.read', 'patients.break-glass', 'care-team.read', 'images.read', 'consents.manage'],
-  Technician: ['patients.read', 'patients.create', 'images.read', 'images.upload', 'consents.manage', 'reconciliation.manage'],
+  Technician: ['patients.read', 'patients.create', 'images.read', 'images.upload', 'reconciliation.manage'],
   Viewer: ['patients.read', 'patients.break-glass', 'images.read'],
 };
 

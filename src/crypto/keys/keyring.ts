@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KeyHandle, secretKeyOf } from './key-material.ts';
+import { destroyKey, KeyHandle, secretKeyOf } from './key-material.ts';
 import type { RootKeyProvider } from './root-key-provider.ts';
 
 /** Purposes of tenant keys: the key-encryption key that wraps patient keys, and the blind-index key. */
@@ -52,6 +52,8 @@ const DATA_KEY_CACHE_SIZE = 1024;
 export class Keyring {
   private readonly cache = new Map<string, { handle: Promise<KeyHandle>; until: number }>();
   private dataKeys = new WeakMap<KeyHandle, Map<string, { handle: KeyHandle; until: number }>>();
+  /** The same caches, iterable, so that an erasure can purge a patient's keys from all of them. */
+  private dataKeyCaches = new Set<Map<string, { handle: KeyHandle; until: number }>>();
 
   constructor(private readonly provider: RootKeyProvider, private readonly now: () => number = Date.now, private readonly cacheMs = 300_000) {}
 
@@ -121,6 +123,7 @@ export class Keyring {
     if (!cache) {
       cache = new Map();
       this.dataKeys.set(kek, cache);
+      this.dataKeyCaches.add(cache);
     }
     const now = this.now();
     const cached = cache.get(cacheKey);
@@ -184,7 +187,25 @@ export class Keyring {
   /** Forgets cached tenant keys (after a rotation retires a version, or on shutdown). */
   forget(): void {
     this.cache.clear();
+    for (const cache of this.dataKeyCaches) for (const entry of cache.values()) destroyKey(entry.handle);
     this.dataKeys = new WeakMap();
+    this.dataKeyCaches = new Set();
+  }
+
+  /**
+   * Crypto-shredding (PRIV-2): the patient's unwrapped data keys leave the cache and their bytes are
+   * zeroed at once, not when the cache would have expired them. (Reads could not reach them anyway:
+   * every read needs the wrapped row, which the erasure clears.)
+   */
+  forgetPatient(tenantId: string, patientId: string): void {
+    const prefix = `patient/${tenantId}/${patientId}/`;
+    for (const cache of this.dataKeyCaches) {
+      for (const [cacheKey, entry] of cache) {
+        if (!cacheKey.startsWith(prefix)) continue;
+        cache.delete(cacheKey);
+        destroyKey(entry.handle);
+      }
+    }
   }
 }
 

@@ -28,14 +28,25 @@ export const researchExportRepository = {
     return query.orderBy('created_at', 'desc').limit(limit).execute();
   },
 
-  /** Takes the oldest queued export, or a running one whose worker fell silent before `staleBefore`. */
-  async claimNext(tx: Tx, tenantId: string, now: Date, staleBefore: Date): Promise<ResearchExportRow | undefined> {
-    const next = await tx.selectFrom('research_exports').select('id').where('tenant_id', '=', tenantId)
+  /**
+   * Takes the oldest queued export, or a running one whose worker fell silent before `staleBefore`,
+   * giving the run a new archive id; `previousArchive` is the silent run's, for its leftovers.
+   */
+  async claimNext(tx: Tx, tenantId: string, now: Date, staleBefore: Date, archiveId: string): Promise<{ row: ResearchExportRow; previousArchive: string | null } | undefined> {
+    const next = await tx.selectFrom('research_exports').select(['id', 'archive_id']).where('tenant_id', '=', tenantId)
       .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('heartbeat_at', '<', staleBefore)])]))
       .orderBy('created_at').limit(1).forUpdate().skipLocked().executeTakeFirst();
     if (!next) return undefined;
-    return tx.updateTable('research_exports').set({ state: 'running', started_at: now, heartbeat_at: now, done: 0, withheld: 0, error: null })
+    const row = await tx.updateTable('research_exports').set({ state: 'running', started_at: now, heartbeat_at: now, done: 0, withheld: 0, error: null, archive_id: archiveId })
       .where('id', '=', next.id).returningAll().executeTakeFirst();
+    return row ? { row, previousArchive: next.archive_id } : undefined;
+  },
+
+  /** The worker is alive (also while it plans or flushes, between progress updates). */
+  async heartbeat(tx: Tx, tenantId: string, id: string, startedAt: Date, now: Date): Promise<boolean> {
+    const result = await tx.updateTable('research_exports').set({ heartbeat_at: now })
+      .where('tenant_id', '=', tenantId).where('id', '=', id).where('state', '=', 'running').where('started_at', '=', startedAt).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   },
 
   /** Progress and heartbeat; false when the export is no longer this worker's (deleted, reclaimed). */
@@ -61,16 +72,10 @@ export const researchExportRepository = {
     await tx.deleteFrom('research_exports').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },
 
-  /** Exports whose archive has outlived its time (ready or downloaded), or that wait in a state that has one. */
-  async expired(tx: Tx, tenantId: string, now: Date): Promise<string[]> {
-    const rows = await tx.selectFrom('research_exports').select('id').where('tenant_id', '=', tenantId).where('expires_at', '<', now)
+  /** Exports past their time that still have (or may get) an archive: ids and archive ids. */
+  async expired(tx: Tx, tenantId: string, now: Date): Promise<{ id: string; archiveId: string | null }[]> {
+    const rows = await tx.selectFrom('research_exports').select(['id', 'archive_id']).where('tenant_id', '=', tenantId).where('expires_at', '<', now)
       .where('state', 'in', ['ready', 'downloaded', 'failed', 'queued']).execute();
-    return rows.map((r) => r.id);
-  },
-
-  async hasWork(tx: Tx, tenantId: string, staleBefore: Date): Promise<boolean> {
-    const row = await tx.selectFrom('research_exports').select('id').where('tenant_id', '=', tenantId)
-      .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('heartbeat_at', '<', staleBefore)])])).limit(1).executeTakeFirst();
-    return row !== undefined;
+    return rows.map((r) => ({ id: r.id, archiveId: r.archive_id }));
   },
 };

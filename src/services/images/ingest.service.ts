@@ -17,8 +17,9 @@ import { canonical, type PatientProtection } from '../patient-protection.ts';
 import type { PatientScopeService } from '../patient-scope.service.ts';
 import { stageUpload } from './stage-upload.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import { STREAMING_MIN_BYTES, validateStagedDicom } from './streamed-dicom.ts';
 import { UploadStaging } from './upload-staging.ts';
-import { validateUpload, type AcceptedFile, type UploadLimits } from './validate-upload.ts';
+import { contentOf, storedSizeOf, validateUpload, type AcceptedFile, type UploadLimits, type ValidatedFile } from './validate-upload.ts';
 import { describeInstance, type InstanceFacts } from './instance-facts.ts';
 import type { HeldOutcome, ReconciliationParking } from './reconciliation-parking.ts';
 
@@ -122,7 +123,8 @@ export class IngestService {
    * The upload is staged (upload-staging.ts: held in memory when small, else streamed into a staging
    * object sealed under the tenant's quarantine key) while it is counted, hashed and scanned.
    * Infected: the staging object is the quarantined copy. Clean: it is validated within the memory
-   * budget, stored under the patient's key, and the staging copy goes.
+   * budget (large DICOM as a stream from the staging object: `validate`), stored under the patient's
+   * key, and the staging copy goes.
    */
   private async stageAndStore(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome | HeldOutcome> {
     const { tenantId } = principal;
@@ -145,9 +147,8 @@ export class IngestService {
         keep = true;
         throw new IngestRefusal('INFECTED');
       }
-      const { bytes, release } = await staging.read(staged.size);
+      const { file, release } = await this.validate(staging, staged, request.contentType);
       try {
-        const file = await validateUpload(bytes, request.contentType, this.settings);
         try {
           return await this.store(principal, request, file, staged.sha256, origin);
         } catch (error) {
@@ -169,6 +170,42 @@ export class IngestService {
     }
   }
 
+  /**
+   * A staged object over STREAMING_MIN_BYTES that is DICOM is validated as a stream and later stored
+   * from the staging object again (streamed-dicom.ts): only its data set without the Pixel Data value
+   * is held, so memory stays flat however large the file. Everything else, and DICOM that cannot be
+   * streamed (Deflated, PS3.5 §A.5; a data set without Pixel Data over 16 MiB) when the memory budget
+   * can hold it, is read back whole and validated in memory as before. `release` gives the memory back.
+   */
+  private async validate(staging: UploadStaging, staged: { size: number; sha256: string }, contentType: string | undefined): Promise<{ file: ValidatedFile; release: () => void }> {
+    if (staging.staged && staged.size > STREAMING_MIN_BYTES) {
+      const streamed = await this.validateStreamed(() => staging.open(), staged.size, contentType);
+      if (streamed !== undefined) {
+        // The pass that validated is the upload that was scanned and hashed, byte for byte.
+        if (streamed.sha256 !== staged.sha256) throw new IngestRefusal('MALFORMED', 'the staged object differs from what was received');
+        return { file: streamed.file, release: () => undefined };
+      }
+    }
+    const { bytes, release } = await staging.read(staged.size);
+    try {
+      return { file: await validateUpload(bytes, contentType, this.settings), release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Streaming validation of a large object; undefined when it must be validated whole (not DICOM, or not streamable). */
+  private async validateStreamed(open: () => Promise<Readable>, size: number, contentType: string | undefined): Promise<{ file: ValidatedFile; sha256: string } | undefined> {
+    const streamed = await validateStagedDicom(open, size, contentType, this.memory);
+    if (streamed.status === 'accepted') return streamed;
+    if (streamed.status === 'unstreamable' && size > this.settings.memoryBudget) {
+      // Whole-file validation would need more than the whole budget: refused rather than waiting for it.
+      throw new IngestRefusal('TOO_LARGE', `DICOM that cannot be validated as a stream (${streamed.reason}) over the ingest memory budget`);
+    }
+    return undefined;
+  }
+
   private async contentIndex(tenantId: string, sha256: string): Promise<Buffer> {
     return this.ctx.uow.read(tenantId, async (tx) => (await this.protection.indexer(tx, tenantId)).exact('content', sha256));
   }
@@ -179,13 +216,21 @@ export class IngestService {
    * scanned when it arrived. `onIndexed` runs in the indexing transaction (the item goes with it).
    */
   async storeParked(principal: Principal, parked: { open: () => Promise<Readable>; size: number; patientId: string; channel: IngestChannel; onIndexed: NonNullable<IngestRequest['onIndexed']> }, origin: RequestOrigin): Promise<IngestOutcome> {
+    const request: IngestRequest = { source: Readable.from([]), declaredSize: null, contentType: 'application/dicom', patientId: parked.patientId, channel: parked.channel, onIndexed: parked.onIndexed };
+    try {
+      // A large parked file is filed as a large upload is stored: validated and sealed as streams.
+      const streamed = parked.size > STREAMING_MIN_BYTES ? await this.validateStreamed(parked.open, parked.size, 'application/dicom') : undefined;
+      if (streamed !== undefined) return await this.store(principal, request, streamed.file, streamed.sha256, origin);
+    } catch (error) {
+      if (error instanceof IngestRefusal) throw new ClarusError(`CLARUS_ERR_FILE_${error.code}`);
+      throw error;
+    }
     const release = await this.memory.acquire(parked.size);
     try {
       const bytes = await readExactly(await parked.open(), parked.size);
       // The content hash is of the bytes as received (the preamble not yet zeroed), as for any upload.
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const file = await validateUpload(bytes, 'application/dicom', this.settings);
-      const request: IngestRequest = { source: Readable.from([]), declaredSize: null, contentType: 'application/dicom', patientId: parked.patientId, channel: parked.channel, onIndexed: parked.onIndexed };
       return await this.store(principal, request, file, sha256, origin);
     } catch (error) {
       if (error instanceof IngestRefusal) throw new ClarusError(`CLARUS_ERR_FILE_${error.code}`);
@@ -205,7 +250,7 @@ export class IngestService {
     await this.ctx.securityEvents.record({ kind: 'ingest.malware', tenantId: principal.tenantId, actorId: principal.userId, subjectId: id, details: { channel, signature: signature.slice(0, 100) }, ...origin });
   }
 
-  private async store(principal: Principal, request: IngestRequest, file: AcceptedFile, sha256: string, origin: RequestOrigin): Promise<IngestOutcome> {
+  private async store(principal: Principal, request: IngestRequest, file: ValidatedFile, sha256: string, origin: RequestOrigin): Promise<IngestOutcome> {
     const { tenantId } = principal;
     const facts = describeInstance(file);
     if (request.studyInstanceUid && (file.kind !== 'dicom' || facts.studyInstanceUid !== request.studyInstanceUid)) throw new ClarusError('CLARUS_ERR_STUDY_MISMATCH');
@@ -227,7 +272,9 @@ export class IngestService {
     });
     if (plan.existing) return this.duplicate(principal, plan.existing, plan.contentIndex, file.kind, origin);
     try {
-      await this.objects.putWithKey(plan.key, instanceId, Readable.from([file.bytes]));
+      // Held files go from their buffer; streamed DICOM from its staged object again, preamble zeroed.
+      const size = storedSizeOf(file);
+      await this.objects.putWithKey(plan.key, instanceId, await contentOf(file));
       const indexed = await this.ctx.uow.run(tenantId, async (tx) => {
         await pendingObjectRepository.settle(tx, instanceId);
         // Read again inside the index transaction: a patient erased meanwhile (key destroyed) gets no
@@ -241,14 +288,14 @@ export class IngestService {
           sop_uid_enc: this.protection.sealValue(key, tenantId, 'instances', instanceId, 'sopInstanceUid', facts.sopInstanceUid),
           sop_class_uid: facts.sopClassUid, transfer_syntax_uid: facts.transferSyntaxUid, kind: file.kind,
           instance_number: facts.instanceNumber, rows: facts.rows, columns: facts.columns, frames: facts.frames, bits_allocated: facts.bitsAllocated,
-          burned_in_annotation: facts.burnedInAnnotation, content_index: plan.contentIndex, size: file.bytes.length,
-          stored_size: file.bytes.length, uploaded_by: principal.userId,
+          burned_in_annotation: facts.burnedInAnnotation, content_index: plan.contentIndex, size,
+          stored_size: size, uploaded_by: principal.userId,
         });
         if (!inserted) return undefined;
         // Inside the transaction (AUD-1, fail-closed): no acknowledged upload without its record.
         // Before the upload's audit entry: a refusal here (the item went meanwhile) leaves no entry behind.
         await request.onIndexed?.(tx, instanceId);
-        await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: file.bytes.length } });
+        await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: size } });
         return where;
       });
       if (!indexed) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AcceptedFile } from './validate-upload.ts';
+import type { ValidatedFile } from './validate-upload.ts';
 
 /** What the index stores about one instance, whatever its format. */
 export interface InstanceFacts {
@@ -38,7 +38,7 @@ const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
  * The index facts of an accepted file. NIfTI, PNG and JPEG become first-class instances (issue 6
  * item 5) with generated UIDs, each in its own series; their study is chosen by the uploader or new.
  */
-export function describeInstance(file: AcceptedFile): InstanceFacts {
+export function describeInstance(file: ValidatedFile): InstanceFacts {
   switch (file.kind) {
     case 'dicom': {
       const d = file.dicom;

@@ -8,7 +8,7 @@ import { ClarusError } from '../../domain/error-catalog.ts';
 import type { EncryptedBlobStore } from '../../storage/encrypted-blob-store.ts';
 import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
 import { PatientKeyMissingError, type PatientProtection } from '../patient-protection.ts';
-import type { AcceptedFile } from './validate-upload.ts';
+import { storedSizeOf, type ValidatedFile } from './validate-upload.ts';
 
 /** The table whose rows the sealed values are bound to (field-cipher associated data). */
 const TABLE = 'reconciliation_items';
@@ -27,7 +27,8 @@ export interface HeldOutcome {
 export interface ParkRequest {
   /** The staging object: the upload as received, already sealed under the tenant's quarantine key. */
   stagingId: string;
-  file: Extract<AcceptedFile, { kind: 'dicom' }>;
+  /** Held in memory, or (large files) validated as a stream: the staging object is the parked copy either way. */
+  file: Extract<ValidatedFile, { kind: 'dicom' }>;
   sha256: string;
   channel: ReconciliationRow['channel'];
 }
@@ -84,7 +85,7 @@ export class ReconciliationParking {
         sop_uid_enc: seal('sopInstanceUid', dicom.sopInstanceUid) as Buffer, study_uid_enc: seal('studyInstanceUid', dicom.studyInstanceUid) as Buffer,
         dicom_patient_id_enc: seal('dicomPatientId', dicom.patientId), patient_name_enc: seal('patientName', dicom.patientName),
         study_date_enc: seal('studyDate', dicom.studyDate), study_description_enc: seal('studyDescription', dicom.studyDescription),
-        modality: dicom.modality ?? null, content_index: contentIndex, size: request.file.bytes.length, channel: request.channel, uploaded_by: principal.userId,
+        modality: dicom.modality ?? null, content_index: contentIndex, size: storedSizeOf(request.file), channel: request.channel, uploaded_by: principal.userId,
       });
       if (!inserted) {
         // A concurrent upload of the same SOP Instance UID was parked first (its row is committed).
@@ -94,7 +95,7 @@ export class ReconciliationParking {
       }
       // ING-7: the staging object stops being pending in the transaction that makes it an item.
       await pendingObjectRepository.settle(tx, id);
-      await this.ctx.audit.recordFor(principal, origin, { action: 'reconciliation.hold', outcome: 'success', resourceType: 'reconciliation', resourceId: id, details: { channel: request.channel, bytes: request.file.bytes.length } });
+      await this.ctx.audit.recordFor(principal, origin, { action: 'reconciliation.hold', outcome: 'success', resourceType: 'reconciliation', resourceId: id, details: { channel: request.channel, bytes: storedSizeOf(request.file) } });
       return { held: { status: 'reconciliation', reconciliationId: id, kind: 'dicom' }, kept: true };
     });
   }

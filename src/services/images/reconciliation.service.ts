@@ -1,7 +1,5 @@
 import { reconciliationRepository, type ReconciliationRow } from '../../data/repositories/reconciliation.repository.ts';
 import { ClarusError } from '../../domain/error-catalog.ts';
-import { imagesLimitedToOwnUploads } from '../../domain/image-access.ts';
-import { isRole } from '../../domain/roles.ts';
 import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
 import { integrityError, isIntegrityFailure } from '../patient-protection.ts';
 import type { IngestOutcome, IngestService } from './ingest.service.ts';
@@ -19,9 +17,8 @@ export interface ReconciliationItemView extends ParkedValues {
 
 /**
  * The reconciliation list (issue 6 item 1): unmatched DICOM waits here until it is filed to a patient
- * (`assign`, through the ingest pipeline's own store path) or discarded. Who sees which items follows
- * the image-access rule (src/domain/image-access.ts): a Technician without a broader image role sees
- * only what they sent; Administrators see every item of their tenant. Another tenant's items, and
+ * (`assign`, through the ingest pipeline's own store path) or discarded. Administrators see every
+ * item of their tenant; anyone else with the permission (Technicians) only what they sent. Another tenant's items, and
  * items out of sight, are "not found".
  */
 export class ReconciliationService {
@@ -31,8 +28,13 @@ export class ReconciliationService {
     private readonly ingest: Pick<IngestService, 'storeParked'>,
   ) {}
 
+  /**
+   * Only Administrators see every item: the list shows identifiers of files no patient claims yet,
+   * so another role held alongside Technician (Viewer, Clinician: assigned patients only) must not
+   * widen it to the tenant.
+   */
   private uploaderScope(principal: Principal): string | null {
-    return imagesLimitedToOwnUploads(principal.roles.filter(isRole)) ? principal.userId : null;
+    return principal.roles.includes('Administrator') ? null : principal.userId;
   }
 
   /** The list, newest first; reading it is a PHI read (it shows the file's Patient ID and name), so it is audited. */
@@ -45,7 +47,7 @@ export class ReconciliationService {
       return views;
     });
     // AUD-1, fail-closed: no identifiers leave without their record (ids and a count only, AUD-3).
-    await this.ctx.audit.recordFor(principal, origin, { action: 'reconciliation.list', outcome: 'success', resourceType: 'reconciliation', details: { count: items.length, offset: page.offset } });
+    await this.ctx.audit.recordFor(principal, origin, { action: 'reconciliation.list', outcome: 'success', resourceType: 'reconciliation', details: { count: items.length, offset: page.offset, items: items.map((i) => i.id).join(',') } });
     return items;
   }
 

@@ -113,6 +113,21 @@ export class UploadStaging {
     }
   }
 
+  /** True when the upload went to the staging object (too large to hold, or no room in the budget). */
+  get staged(): boolean {
+    return this.chunks === undefined && this.key !== undefined;
+  }
+
+  /**
+   * The staging object's plaintext as a stream (large DICOM is validated and stored from it without
+   * being held whole: streamed-dicom.ts). Each call reads it afresh.
+   */
+  open(): Promise<Readable> {
+    const key = this.key;
+    if (!key) return Promise.reject(new Error('nothing was staged'));
+    return this.deps.store.open(() => Promise.resolve(key), this.id);
+  }
+
   /** Makes sure the upload, as received, is the staging object `id` (announced, sealed under the quarantine key). */
   async persist(): Promise<void> {
     const chunks = this.chunks;

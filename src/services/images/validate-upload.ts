@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { validateDicom, type DicomSummary } from '../../ingest/dicom-validate.ts';
 import { reencodeWithoutMetadata } from '../../ingest/image-validate.ts';
 import { IngestRefusal, type IngestResult } from '../../ingest/ingest-errors.ts';
@@ -17,6 +18,30 @@ export type AcceptedFile =
   | { kind: 'dicom'; bytes: Buffer; dicom: DicomSummary }
   | { kind: 'nifti'; bytes: Buffer; nifti: NiftiHeader }
   | { kind: 'png' | 'jpeg'; bytes: Buffer; width: number; height: number };
+
+/**
+ * A large DICOM file validated from its staged object as a stream (streamed-dicom.ts): its bytes
+ * stay sealed there; `open` streams them once more, preamble zeroed, for storage.
+ */
+export interface StreamedDicomFile {
+  kind: 'dicom';
+  dicom: DicomSummary;
+  size: number;
+  open: () => Promise<Readable>;
+}
+
+/** A file that passed every check, held in memory or streamed. */
+export type ValidatedFile = AcceptedFile | StreamedDicomFile;
+
+/** Bytes of the file as it is stored. */
+export function storedSizeOf(file: ValidatedFile): number {
+  return 'bytes' in file ? file.bytes.length : file.size;
+}
+
+/** The file as it is stored, as a stream. */
+export async function contentOf(file: ValidatedFile): Promise<Readable> {
+  return 'bytes' in file ? Readable.from([file.bytes]) : file.open();
+}
 
 function unwrap<T>(result: IngestResult<T>): T {
   if (!result.ok) throw result.refusal;

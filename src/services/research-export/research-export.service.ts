@@ -13,6 +13,7 @@ import { readPixelTextFacts } from '../../deid/dicom-deidentify.ts';
 import { findMaskRule } from '../../deid/pixel-text-risk.ts';
 import { PROFILE_EDITION } from '../../deid/generated/profile-table.ts';
 import { ClarusError } from '../../domain/error-catalog.ts';
+import { isRole, permissionsOf } from '../../domain/roles.ts';
 import { safeHarborPatient, safeHarborRefusedOptions, type SafeHarborPatient } from '../../domain/safe-harbor.ts';
 import type { EncryptedBlobStore } from '../../storage/encrypted-blob-store.ts';
 import type { ConsentService } from '../consent.service.ts';
@@ -213,26 +214,42 @@ export class ResearchExportService {
     };
   }
 
+  /** The requester's ready export, or the reason it cannot be downloaded. */
+  private async downloadable(tx: Tx, principal: Principal, id: string): Promise<ResearchExportRow & { archive_id: string }> {
+    const found = await researchExportRepository.get(tx, principal.tenantId, id);
+    if (!found || found.requested_by !== principal.userId) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
+    if ((found.state !== 'ready' && found.state !== 'downloaded') || found.archive_id === null) throw new ClarusError('CLARUS_ERR_EXPORT_NOT_READY');
+    return { ...found, archive_id: found.archive_id };
+  }
+
+  /**
+   * Checks, before the browser fetches the file, that the download will be allowed (AUTH-7: the
+   * route asks for a fresh second factor, which a plain link cannot supply by itself).
+   */
+  async checkDownload(principal: Principal, id: string): Promise<void> {
+    await this.ctx.uow.read(principal.tenantId, (tx) => this.downloadable(tx, principal, id));
+  }
+
   /** Only the requester downloads (a disclosure is theirs to account for); audited before any byte leaves. */
   async download(principal: Principal, id: string, origin: RequestOrigin): Promise<{ stream: Readable; size: number }> {
     const row = await this.ctx.uow.run(principal.tenantId, async (tx) => {
-      const found = await researchExportRepository.get(tx, principal.tenantId, id);
-      if (!found || found.requested_by !== principal.userId) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
-      if (found.state !== 'ready' && found.state !== 'downloaded') throw new ClarusError('CLARUS_ERR_EXPORT_NOT_READY');
+      const found = await this.downloadable(tx, principal, id);
       await researchExportRepository.setState(tx, principal.tenantId, id, ['ready'], 'downloaded');
       await this.ctx.audit.recordFor(principal, origin, { action: 'research-export.download', outcome: 'success', resourceType: 'research-export', resourceId: id, details: { bytes: Number(found.size ?? 0) } });
       return found;
     });
-    return { stream: await this.archives.open(this.exportKeyLookup(principal.tenantId), id), size: Number(row.size ?? 0) };
+    return { stream: await this.archives.open(this.exportKeyLookup(principal.tenantId), row.archive_id), size: Number(row.size ?? 0) };
   }
 
   async remove(principal: Principal, id: string, origin: RequestOrigin): Promise<void> {
-    await this.ctx.uow.run(principal.tenantId, async (tx) => {
-      await this.visible(tx, principal, id);
+    const row = await this.ctx.uow.run(principal.tenantId, async (tx) => {
+      const found = await this.visible(tx, principal, id);
       await researchExportRepository.setState(tx, principal.tenantId, id, ['queued', 'running', 'ready', 'downloaded', 'failed'], 'expired');
       await this.ctx.audit.recordFor(principal, origin, { action: 'research-export.delete', outcome: 'success', resourceType: 'research-export', resourceId: id });
+      return found;
     });
-    await this.archives.delete(id);
+    // A run still going notices at its next progress update (its claim no longer matches) and deletes its own partial archive.
+    if (row.archive_id !== null) await this.archives.delete(row.archive_id);
   }
 
   /** Destroys archives past their time; returns how many. */
@@ -240,10 +257,10 @@ export class ResearchExportService {
     const now = this.ctx.clock();
     let expired = 0;
     for (const tenant of await this.ctx.uow.read(null, (tx) => tenantRepository.list(tx))) {
-      const ids = await this.ctx.uow.read(tenant.id, (tx) => researchExportRepository.expired(tx, tenant.id, now));
-      for (const id of ids) {
+      const due = await this.ctx.uow.read(tenant.id, (tx) => researchExportRepository.expired(tx, tenant.id, now));
+      for (const { id, archiveId } of due) {
         await this.ctx.uow.run(tenant.id, (tx) => researchExportRepository.setState(tx, tenant.id, id, ['ready', 'downloaded', 'failed', 'queued'], 'expired'));
-        await this.archives.delete(id);
+        if (archiveId !== null) await this.archives.delete(archiveId);
         expired += 1;
       }
     }
@@ -256,32 +273,46 @@ export class ResearchExportService {
     for (const tenant of await this.ctx.uow.read(null, (tx) => tenantRepository.list(tx))) {
       for (;;) {
         const now = this.ctx.clock();
-        const claimed = await this.ctx.uow.run(tenant.id, (tx) => researchExportRepository.claimNext(tx, tenant.id, now, new Date(now.getTime() - this.settings.staleSeconds * 1000)));
+        const claimed = await this.ctx.uow.run(tenant.id, (tx) => researchExportRepository.claimNext(tx, tenant.id, now, new Date(now.getTime() - this.settings.staleSeconds * 1000), randomUUID()));
         if (!claimed) break;
-        await this.run(claimed);
+        // A run taken over from a silent worker starts again from nothing: that run's archive goes.
+        if (claimed.previousArchive !== null) await this.archives.delete(claimed.previousArchive);
+        await this.run(claimed.row);
         ran += 1;
       }
     }
     return ran;
   }
 
-  /** The requester as the export's actor: their current roles and reach apply when it runs. */
+  /** The requester as the export's actor: their current roles, permission and reach apply when it runs. */
   private async requester(tx: Tx, row: ResearchExportRow): Promise<Principal | undefined> {
     const user = await userRepository.findById(tx, row.requested_by);
-    if (!user || user.status !== 'active') return undefined;
+    if (!user || user.status !== 'active' || !permissionsOf(user.roles.filter(isRole)).has('research.export')) return undefined;
     return { kind: 'user', tenantId: row.tenant_id, userId: user.id, sessionId: '', stage: 'full', roles: user.roles, stepUpAt: null, patientRestriction: null };
   }
 
   private async run(row: ResearchExportRow): Promise<void> {
     const tenantId = row.tenant_id;
     const startedAt = row.started_at as Date;
-    // A run taken over from a silent worker starts again from nothing.
-    await this.archives.delete(row.id);
+    const archiveId = row.archive_id as string;
     const fail = async (error: string) => {
       await this.ctx.uow.run(tenantId, (tx) => researchExportRepository.finish(tx, tenantId, row.id, startedAt, { state: 'failed', size: null, error, done: 0, withheld: 0, now: this.ctx.clock() }));
     };
+    // Alive while planning and flushing too, not only between files (another worker takes over after staleSeconds of silence).
+    const heartbeat = setInterval(() => {
+      this.ctx.uow.run(tenantId, (tx) => researchExportRepository.heartbeat(tx, tenantId, row.id, startedAt, this.ctx.clock())).catch(() => undefined);
+    }, Math.max(1000, (this.settings.staleSeconds * 1000) / 8));
+    heartbeat.unref();
+    try {
+      await this.runClaimed(row, tenantId, startedAt, archiveId, fail);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async runClaimed(row: ResearchExportRow, tenantId: string, startedAt: Date, archiveId: string, fail: (error: string) => Promise<void>): Promise<void> {
     const principal = await this.ctx.uow.read(tenantId, (tx) => this.requester(tx, row));
-    if (!principal) return fail('the requester is no longer active');
+    if (!principal) return fail('the requester is no longer active or may no longer export');
     let plan: ExportPlan;
     try {
       plan = await this.plan(principal, { studyIds: row.study_ids, purpose: row.purpose, options: row.options });
@@ -295,7 +326,7 @@ export class ResearchExportService {
     let aborted = false;
     const stored = (async () => {
       const key = await this.ctx.uow.run(tenantId, (tx) => this.protection.activeTenantKey(tx, tenantId, 'export'));
-      return this.archives.put(key.handle, row.id, output);
+      return this.archives.put(key.handle, archiveId, output);
     })();
     stored.catch(() => undefined);
     try {
@@ -310,12 +341,13 @@ export class ResearchExportService {
         }
         return true;
       });
-      if (!finished) await this.archives.delete(row.id);
+      // Deleted or taken over meanwhile: this run's archive is nobody's.
+      if (!finished) await this.archives.delete(archiveId);
     } catch (error) {
       aborted = true;
       output.destroy();
       await stored.catch(() => undefined);
-      await this.archives.delete(row.id);
+      await this.archives.delete(archiveId);
       await fail(error instanceof ExportAborted ? 'the export was cancelled' : 'the export failed; nothing was kept');
       if (!(error instanceof ExportAborted)) throw error;
     }

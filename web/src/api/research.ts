@@ -160,6 +160,14 @@ export function getExport(id: string): Promise<ResearchExport> {
   return get<ResearchExport>(exportPath(id));
 }
 
+/**
+ * Before a plain download link is followed: the server checks the download would be allowed, and asks
+ * for a fresh second factor (the client's step-up dialog answers it); this also renews the session.
+ */
+export function prepareDownload(id: string): Promise<void> {
+  return post<void>(`${exportPath(id)}/download-check`);
+}
+
 /** Destroys an export's encrypted archive. */
 export function deleteExport(id: string): Promise<void> {
   return del(exportPath(id));

@@ -55,6 +55,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       done integer not null default 0,
       withheld integer not null default 0,
       size bigint,
+      -- The object of the current run: each claim gets a new one, so a worker that lost its claim
+      -- can only ever delete its own partial archive, never the one that finished.
+      archive_id uuid,
       error text,
       created_at timestamptz not null,
       started_at timestamptz,

@@ -41,7 +41,15 @@ export function registerResearchRoutes(root: FastifyInstance, services: Services
   app.get('/api/research-exports/:exportId', { config: { access: exportAccess }, schema: { tags, params: s.exportParams, response: { 200: s.exportView } } },
     async (request) => services.researchExports.get(principalOf(request), request.params.exportId));
 
-  app.get('/api/research-exports/:exportId/download', { config: { access: exportAccess }, schema: { tags, params: s.exportParams } },
+  // AUTH-7: taking the archive away is the export itself: a fresh second factor, checked first by
+  // the web app through download-check (a plain link cannot answer a step-up prompt).
+  app.post('/api/research-exports/:exportId/download-check', { config: { access: { ...exportAccess, stepUp: true } }, schema: { tags, params: s.exportParams } },
+    async (request, reply) => {
+      await services.researchExports.checkDownload(principalOf(request), request.params.exportId);
+      return reply.code(204).send();
+    });
+
+  app.get('/api/research-exports/:exportId/download', { config: { access: { ...exportAccess, stepUp: true } }, schema: { tags, params: s.exportParams } },
     async (request, reply) => {
       const { stream, size } = await services.researchExports.download(principalOf(request), request.params.exportId, originOf(request));
       return reply.header('content-type', 'application/zip').header('content-length', String(size)).header('cache-control', 'no-store')
@@ -57,6 +65,7 @@ export function registerResearchRoutes(root: FastifyInstance, services: Services
   app.get('/api/admin/deid-settings', { config: { access: { permission: 'deid.configure' } }, schema: { tags: ['deid'], response: { 200: s.deidSettingsReply } } },
     async (request) => services.deidSettings.get(principalOf(request)));
 
-  app.put('/api/admin/deid-settings', { config: { access: { permission: 'deid.configure' } }, schema: { tags: ['deid'], body: s.deidSettingsBody, response: { 200: s.deidSettingsReply } } },
+  // Masks and allow-lists decide what leaves without a reviewer: changing them needs step-up (AUTH-7).
+  app.put('/api/admin/deid-settings', { config: { access: { permission: 'deid.configure', stepUp: true } }, schema: { tags: ['deid'], body: s.deidSettingsBody, response: { 200: s.deidSettingsReply } } },
     async (request) => services.deidSettings.update(principalOf(request), request.body, originOf(request)));
 }

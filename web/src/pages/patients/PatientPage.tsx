@@ -108,7 +108,7 @@ export function PatientPage({ id }: { id: string }) {
       {can('images.read') && (
         <StudiesSection patientId={id} canUpload={can('images.upload')} canExport={can('research.export')} patientName={title} />
       )}
-      <ConsentSection patientId={id} canManage={can('consents.manage')} />
+      {view.fields === 'full' && <ConsentSection patientId={id} canManage={can('consents.manage')} />}
       {can('care-team.read') && <CareTeamSection patientId={id} canManage={can('care-team.manage') && can('users.manage')} />}
       {can('audit.read') && (
         <p>

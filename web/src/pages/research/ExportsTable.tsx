@@ -1,5 +1,5 @@
 import { useState, type MouseEvent } from 'react';
-import { deleteExport, exportDownloadPath, getExport, type ResearchExport } from '../../api/research';
+import { deleteExport, exportDownloadPath, prepareDownload, type ResearchExport } from '../../api/research';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDateTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
@@ -60,9 +60,9 @@ function ExportRow({ item, onChanged }: { item: ResearchExport; onChanged: () =>
     // Modified clicks (new tab, save as) go to the browser as they are.
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    // Through the API client first: it renews an expired access token (a plain link cannot) and
-    // says clearly when the archive is gone; then the browser fetches the file itself.
-    if (!(await action.run(() => getExport(item.id)))) return;
+    // Through the API client first: it renews an expired access token and asks for step-up (a plain
+    // link can do neither) and says clearly when the archive is gone; then the browser fetches the file.
+    if (!(await action.run(() => prepareDownload(item.id)))) return;
     followDownload(exportDownloadPath(item.id));
     // The state becomes `downloaded` on the server once the file went out.
     window.setTimeout(() => void onChanged(), 1500);
