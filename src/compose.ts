@@ -38,6 +38,7 @@ import { createScanner } from './ingest/clamd-client.ts';
 import { IngestService } from './services/images/ingest.service.ts';
 import { ImageQueryService } from './services/images/image-query.service.ts';
 import { ImageViewService } from './services/images/image-view.service.ts';
+import { MemoryBudget } from './services/images/memory-budget.ts';
 import { DimsePeerService } from './services/dimse-peer.service.ts';
 import { ObjectJanitor } from './services/images/object-janitor.ts';
 import { ConsentService } from './services/consent.service.ts';
@@ -184,7 +185,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       maxInflatedBytes: 512 * 1024 * 1024, maxInflateRatio: 300,
     }, parking),
     images,
-    viewer: new ImageViewService(images),
+    // Decodes for the viewer and DICOMweb rendering share a budget of the same size as the ingest's.
+    viewer: new ImageViewService(images, new MemoryBudget(config.ingest.memoryBudget)),
     dimsePeers: new DimsePeerService(ctx),
     janitor: new ObjectJanitor(databases.unitOfWork, objects, clock, () => services.uploads.sweepExpired()),
     // tus resumable uploads: chunks sealed under the tenant's quarantine key, then the same ingest pipeline.

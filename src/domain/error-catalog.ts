@@ -52,6 +52,8 @@ export const errorCatalog = {
   CLARUS_ERR_UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload; try again shortly.' },
   CLARUS_ERR_UPLOAD_LENGTH_EXCEEDED: { status: 413, message: 'The data goes beyond the declared length of the upload.' },
   CLARUS_ERR_TUS_VERSION: { status: 412, message: 'This version of the tus protocol is not supported; use 1.0.0.' },
+  CLARUS_ERR_UPLOAD_LIMIT: { status: 429, message: 'Too many unfinished resumable uploads; finish or cancel some first.' },
+  CLARUS_ERR_UPLOAD_CHUNKS: { status: 413, message: 'The upload was sent in too many pieces; start it again with larger chunks.' },
   CLARUS_ERR_SEARCH_TOO_BROAD: { status: 422, message: 'Too many patients match; type more of the name.' },
   CLARUS_ERR_DATA_INTEGRITY: { status: 500, message: 'Stored data could not be read safely. The incident was recorded; quote the request id to support.' },
   CLARUS_ERR_INTERNAL: { status: 500, message: 'Something went wrong. Quote the request id to support.' },

@@ -224,6 +224,18 @@ describe('resumable uploads (tus 1.0.0)', () => {
     assert.deepEqual([status.body.state, status.body.outcome], ['done', { status: 'refused', code: 'CLARUS_ERR_FILE_INFECTED' }]);
   });
 
+  test('a user holds at most 16 unfinished uploads (429); finishing or cancelling one frees a place', async () => {
+    const uploader = await addUser(system, admin, ['Technician']);
+    const urls: string[] = [];
+    for (let i = 0; i < 16; i += 1) urls.push(await create(uploader, 1000, 'application/dicom'));
+    const refused = await uploader.client.request('POST', '/api/uploads', undefined, { ...TUS, 'upload-length': '1000', 'upload-metadata': metadata('application/dicom') });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.code, 'CLARUS_ERR_UPLOAD_LIMIT');
+    assert.equal((await uploader.client.request('DELETE', urls[0] as string, undefined, TUS)).status, 204);
+    await create(uploader, 1000, 'application/dicom');
+    await create(technician, 1000, 'application/dicom'); // another user's count is their own
+  });
+
   test('termination removes the session and its chunks', async () => {
     const url = await create(technician, 1000, 'application/dicom');
     assert.equal((await patch(technician, url, 0, Buffer.alloc(500, 1))).status, 204);

@@ -41,6 +41,15 @@ export const resumableUploadRepository = {
     }).execute();
   },
 
+  /** How many unfinished, unexpired sessions the owner holds, and the bytes they declared. */
+  async openSessions(tx: Tx, tenantId: string, ownerId: string, now: Date): Promise<{ count: number; bytes: number }> {
+    const row = await tx.selectFrom('resumable_uploads')
+      .select((eb) => [eb.fn.countAll<string>().as('count'), eb.fn.coalesce(eb.fn.sum<string>('upload_length'), eb.lit(0)).as('bytes')])
+      .where('tenant_id', '=', tenantId).where('owner_id', '=', ownerId).where('state', '!=', 'done').where('expires_at', '>', now)
+      .executeTakeFirst();
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+  },
+
   /** The caller's own session, locked for update when `forUpdate` (one writer at a time). */
   async find(tx: Tx, tenantId: string, ownerId: string, id: string, forUpdate = false): Promise<ResumableUploadRecord | undefined> {
     let query = tx.selectFrom('resumable_uploads').selectAll().where('tenant_id', '=', tenantId).where('owner_id', '=', ownerId).where('id', '=', id);

@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../../compose.ts';
-import { renderFrame } from '../../services/images/render.ts';
 import { originOf, principalOf } from '../route-access.ts';
 import * as s from './dicomweb.schema.ts';
 import { parseFrameList } from './frames.ts';
@@ -120,9 +119,10 @@ export function registerDicomWebRoutes(root: FastifyInstance, services: Services
     const format = renderedFormat(request.headers.accept);
     const who = caller(request);
     const [instance] = await resolveInstances(who, uids);
-    const bytes = await readInstance(who, instance as NonNullable<typeof instance>);
+    const found = instance as NonNullable<typeof instance>;
+    const bytes = await readInstance(who, found);
     const maxSize = query.viewport ?? (thumbnail ? THUMBNAIL_SIZE : undefined);
-    const image = await renderFrame({ kind: 'dicom', bytes }, { frame: frame - 1, format, ...(query.window ? { window: query.window } : {}), ...(maxSize ? { maxSize } : {}) });
+    const image = await services.viewer.render(found, bytes, { frame: frame - 1, format, ...(query.window ? { window: query.window } : {}), ...(maxSize ? { maxSize } : {}) });
     return reply.type(format === 'png' ? 'image/png' : 'image/jpeg').send(image);
   };
   app.get('/dicom-web/studies/:study/series/:series/instances/:instance/rendered', { config: { access: read }, schema: { tags, params: s.instanceParams, querystring: s.renderedQuery } },

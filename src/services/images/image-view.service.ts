@@ -17,7 +17,8 @@ import type { ImageQueryService, InstanceView } from './image-query.service.ts';
 import { decodeDicomFrame } from './dicom-frame.ts';
 import { loadNiftiVolume, type NiftiSlice, sliceOf } from './nifti-slice.ts';
 import { type DecodedFrame, FrameNotFound, type NiftiPlane, niftiPlanes, UnsupportedRendering } from './render-types.ts';
-import { renderFrame } from './render.ts';
+import { renderFrame, type RenderOptions } from './render.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 
 /** Longest side of a thumbnail, in pixels. */
 export const THUMBNAIL_SIZE = 128;
@@ -71,8 +72,20 @@ async function imagePixels(bytes: Buffer): Promise<DecodedFrame> {
   };
 }
 
+/**
+ * Bytes a decode may hold for one instance: the stored object, and per pixel of one frame up to 3
+ * samples of 32 bits plus the copies conversion makes. NIfTI (no rows and columns in the index, and
+ * maybe gzip) counts eight times its stored size. A rough bound, to keep concurrent decodes from
+ * exhausting memory (an RLE frame can decode to 64 times its size); not an exact account.
+ */
+function decodeEstimate(instance: Pick<InstanceView, 'size' | 'rows' | 'columns' | 'kind'>): number {
+  if (instance.kind === 'nifti') return instance.size * 8;
+  return instance.size + (instance.rows ?? 0) * (instance.columns ?? 0) * 24;
+}
+
 export class ImageViewService {
-  constructor(private readonly images: ImageQueryService) {}
+  /** @param memory bounds what concurrent decodes hold together (a request larger than it runs alone). */
+  constructor(private readonly images: ImageQueryService, private readonly memory: MemoryBudget) {}
 
   /**
    * The stored bytes of a reachable instance, after `check` accepted the request for it; the view
@@ -84,40 +97,64 @@ export class ImageViewService {
     return { instance, bytes: await readAll(stream, instance.size) };
   }
 
+  /** Reads and decodes within the decode memory budget. */
+  private async decoded<T>(principal: Principal, instanceId: string, origin: RequestOrigin, check: (instance: InstanceView) => void, decode: (instance: InstanceView, bytes: Buffer) => Promise<T>): Promise<T> {
+    const found = await this.images.instance(principal, instanceId);
+    check(found);
+    const release = await this.memory.acquire(decodeEstimate(found));
+    try {
+      const { instance, stream } = await this.images.open(principal, instanceId, 'view', origin);
+      return await decode(instance, await readAll(stream, instance.size));
+    } finally {
+      release();
+    }
+  }
+
   /** Pixel values of frame `frameText` (1-based) of a DICOM instance, or of a PNG/JPEG (frame 1). */
   async framePixels(principal: Principal, instanceId: string, frameText: string, origin: RequestOrigin): Promise<DecodedFrame> {
     let frame = 0;
-    const { instance, bytes } = await this.bytes(principal, instanceId, origin, (found) => {
+    return this.decoded(principal, instanceId, origin, (found) => {
       frame = frameNumber(frameText);
       if (found.kind === 'nifti') throw new UnsupportedRendering('NIfTI volumes are read by plane and slice');
       if (found.frames !== null && frame > found.frames) throw new FrameNotFound();
+    }, async (instance, bytes) => {
+      switch (instance.kind) {
+        case 'dicom': return decodeDicomFrame(bytes, frame - 1);
+        case 'png':
+        case 'jpeg':
+          if (frame !== 1) throw new FrameNotFound();
+          return imagePixels(bytes);
+        case 'nifti': throw new UnsupportedRendering('NIfTI volumes are read by plane and slice');
+      }
     });
-    switch (instance.kind) {
-      case 'dicom': return decodeDicomFrame(bytes, frame - 1);
-      case 'png':
-      case 'jpeg':
-        if (frame !== 1) throw new FrameNotFound();
-        return imagePixels(bytes);
-      case 'nifti': throw new UnsupportedRendering('NIfTI volumes are read by plane and slice');
-    }
   }
 
   /** Slice `indexText` (0-based) of a NIfTI volume in `planeText`. */
   async niftiSlice(principal: Principal, instanceId: string, planeText: string, indexText: string, origin: RequestOrigin): Promise<NiftiSliceView> {
     let plane: NiftiPlane = 'axial';
     let index = 0;
-    const { bytes } = await this.bytes(principal, instanceId, origin, (found) => {
+    return this.decoded(principal, instanceId, origin, (found) => {
       plane = planeOf(planeText);
       index = sliceIndex(indexText);
       if (found.kind !== 'nifti') throw new UnsupportedRendering('planes and slices are for NIfTI volumes');
+    }, async (_instance, bytes) => {
+      const volume = await loadNiftiVolume(bytes);
+      return { ...sliceOf(volume, plane, index), dims: volume.dims };
     });
-    const volume = await loadNiftiVolume(bytes);
-    return { ...sliceOf(volume, plane, index), dims: volume.dims };
   }
 
   /** A small PNG: the first frame (DICOM), the middle axial slice (NIfTI), or the image itself. */
   async thumbnail(principal: Principal, instanceId: string, origin: RequestOrigin): Promise<Buffer> {
-    const { instance, bytes } = await this.bytes(principal, instanceId, origin);
-    return renderFrame({ kind: instance.kind, bytes }, { maxSize: THUMBNAIL_SIZE, format: 'png' });
+    return this.decoded(principal, instanceId, origin, () => undefined, (instance, bytes) => renderFrame({ kind: instance.kind, bytes }, { maxSize: THUMBNAIL_SIZE, format: 'png' }));
+  }
+
+  /** DICOMweb rendered and thumbnail resources (PS3.18 §8.3.5): a frame the caller already read, within the same budget. */
+  async render(instance: InstanceView, bytes: Buffer, options: RenderOptions): Promise<Buffer> {
+    const release = await this.memory.acquire(decodeEstimate(instance));
+    try {
+      return await renderFrame({ kind: 'dicom', bytes }, options);
+    } finally {
+      release();
+    }
   }
 }

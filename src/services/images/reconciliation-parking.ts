@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import { imageRepository, type InstanceRow } from '../../data/repositories/image.repository.ts';
 import { pendingObjectRepository } from '../../data/repositories/pending-object.repository.ts';
 import { reconciliationRepository, type ReconciliationRow } from '../../data/repositories/reconciliation.repository.ts';
@@ -7,14 +6,12 @@ import type { Tx } from '../../data/unit-of-work.ts';
 import { ClarusError } from '../../domain/error-catalog.ts';
 import type { EncryptedBlobStore } from '../../storage/encrypted-blob-store.ts';
 import type { Principal, RequestOrigin, ServiceContext } from '../context.ts';
-import { PatientKeyMissingError, type PatientProtection } from '../patient-protection.ts';
+import type { PatientProtection } from '../patient-protection.ts';
+import { tenantKeyLookup } from '../tenant-key-lookup.ts';
 import { storedSizeOf, type ValidatedFile } from './validate-upload.ts';
 
 /** The table whose rows the sealed values are bound to (field-cipher associated data). */
 const TABLE = 'reconciliation_items';
-
-/** Key ids of tenant quarantine keys in object headers: `tenant/<tenant>/quarantine/<version>` (keyring.ts). */
-const QUARANTINE_KEY_ID = /^tenant\/([0-9a-f-]{36})\/quarantine\/(\d{1,9})$/;
 
 /** What an upload became when it was parked (a new item, or the same bytes parked before). */
 export interface HeldOutcome {
@@ -122,12 +119,7 @@ export class ReconciliationParking {
    * open it, so an object copied in from another tenant does not, whatever its header says.
    */
   open(tenantId: string, id: string): Promise<Readable> {
-    const lookup = async (keyId: string): Promise<KeyHandle> => {
-      const match = QUARANTINE_KEY_ID.exec(keyId);
-      if (!match || match[1] !== tenantId) throw new PatientKeyMissingError();
-      return this.ctx.uow.read(tenantId, (tx) => this.protection.tenantKey(tx, tenantId, 'quarantine', Number(match[2])));
-    };
-    return this.store.open(lookup, id);
+    return this.store.open(tenantKeyLookup(this.ctx.uow, this.protection, tenantId, 'quarantine'), id);
   }
 
   /**

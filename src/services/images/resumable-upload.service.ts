@@ -14,6 +14,12 @@ import type { PatientScopeService } from '../patient-scope.service.ts';
 import type { IngestOutcome, IngestService } from './ingest.service.ts';
 import type { HeldOutcome } from './reconciliation-parking.ts';
 import { ChunkOverflowError, receiveChunk } from './receive-chunk.ts';
+import { tenantKeyLookup } from '../tenant-key-lookup.ts';
+
+/** Unfinished resumable uploads one user may hold at a time (their declared bytes: a quarter of this × the file limit). */
+const MAX_OPEN_UPLOADS = 16;
+/** PATCHes one upload may take (the web app sends 4 MiB chunks: 25 for a 100 MB file, plus retries). */
+const MAX_CHUNKS = 1000;
 
 export interface ResumableUploadSettings {
   /** CLARUS_UPLOAD_MAX_BYTES: the largest Upload-Length accepted (ING-2). */
@@ -128,6 +134,9 @@ export class ResumableUploadService {
     const id = randomUUID();
     const now = this.ctx.clock();
     await this.ctx.uow.run(tenantId, async (tx) => {
+      // Disk is not for filling: a user holds a bounded number of unfinished uploads (and bytes).
+      const open = await uploads.openSessions(tx, tenantId, principal.userId, now);
+      if (open.count >= MAX_OPEN_UPLOADS || open.bytes + input.length > MAX_OPEN_UPLOADS * this.settings.maxBytes / 4) throw new ClarusError('CLARUS_ERR_UPLOAD_LIMIT');
       if (input.patientId) {
         const { scope } = await this.scopes.resolve(tx, principal);
         if (!(await patientRepository.findVisible(tx, scope, input.patientId))) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
@@ -162,6 +171,8 @@ export class ResumableUploadService {
       if (record.state === 'done') throw new ClarusError('CLARUS_ERR_CONFLICT');
       if (this.locked(record, now)) throw new ClarusError('CLARUS_ERR_UPLOAD_LOCKED');
       if (request.offset !== record.offset) throw new ClarusError('CLARUS_ERR_UPLOAD_OFFSET_MISMATCH');
+      // Each PATCH is an object and a row entry: tiny PATCHes would make millions of both.
+      if (record.offset < record.length && record.chunks.length >= MAX_CHUNKS) throw new ClarusError('CLARUS_ERR_UPLOAD_CHUNKS');
       if (request.declaredSize !== null && record.offset + request.declaredSize > record.length) throw new ClarusError('CLARUS_ERR_UPLOAD_LENGTH_EXCEEDED');
       // Every byte is here but the pipeline has not answered (it failed transiently, or its process
       // died): an empty PATCH at the final offset runs it again.
@@ -227,8 +238,7 @@ export class ResumableUploadService {
   /** Every byte is here: the chunks, decrypted in order, are one upload through the ingest pipeline. */
   private async finalize(principal: Principal, record: ResumableUploadRecord, lockId: string, origin: RequestOrigin): Promise<Omit<AppendResult, 'bodyComplete'>> {
     const { tenantId } = principal;
-    const key = await this.ctx.uow.read(tenantId, (tx) => this.protection.quarantineKey(tx, tenantId));
-    const source = this.joined(key, record.chunks);
+    const source = this.joined(tenantId, record.chunks);
     try {
       const outcome = await this.ingest.ingest(principal, {
         source, declaredSize: record.length, contentType: record.contentType, patientId: record.patientId, channel: 'upload', holdUnmatched: true,
@@ -249,12 +259,16 @@ export class ResumableUploadService {
     }
   }
 
-  /** The chunk objects as one plaintext stream, opened one at a time (constant memory). */
-  private joined(key: KeyHandle, chunks: ResumableUploadRecord['chunks']): Readable {
+  /**
+   * The chunk objects as one plaintext stream, opened one at a time (constant memory); each opens with
+   * the quarantine key its header names, so an upload survives a rotation of that key.
+   */
+  private joined(tenantId: string, chunks: ResumableUploadRecord['chunks']): Readable {
     const store = this.chunkStore;
+    const lookup = tenantKeyLookup(this.ctx.uow, this.protection, tenantId, 'quarantine');
     return Readable.from((async function* () {
       for (const chunk of chunks) {
-        for await (const bytes of await store.open(() => Promise.resolve(key), chunk.id)) yield bytes as Buffer;
+        for await (const bytes of await store.open(lookup, chunk.id)) yield bytes as Buffer;
       }
     })(), { objectMode: false });
   }

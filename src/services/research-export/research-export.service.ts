@@ -23,6 +23,7 @@ import type { DeidService } from '../deid/deid-keys.service.ts';
 import type { DeidSettingsService } from '../deid/deid-settings.service.ts';
 import type { ImageQueryService } from '../images/image-query.service.ts';
 import type { PatientProtection } from '../patient-protection.ts';
+import { tenantKeyLookup } from '../tenant-key-lookup.ts';
 import { planExport, type ExportPlan, type ExportRequest, type HeldInstance } from './export-plan.ts';
 import { ZIP_MAX_BYTES, ZIP_MAX_ENTRIES, ZipWriter } from './zip-writer.ts';
 
@@ -58,9 +59,6 @@ export interface ResearchExportSettings {
   /** Seconds without a heartbeat after which another worker takes a running export over. */
   staleSeconds: number;
 }
-
-/** Where the archive of an export is, and what it is sealed with. */
-const EXPORT_KEY_ID = /^tenant\/([0-9a-f-]{36})\/export\/(\d{1,9})$/;
 
 /** Archives may not fill a classic ZIP: one entry is the manifest, and headers and manifest need room. */
 const MAX_FILES = ZIP_MAX_ENTRIES - 1;
@@ -207,11 +205,7 @@ export class ResearchExportService {
   }
 
   private exportKeyLookup(tenantId: string) {
-    return async (keyId: string): Promise<KeyHandle> => {
-      const match = EXPORT_KEY_ID.exec(keyId);
-      if (!match || match[1] !== tenantId) throw new ClarusError('CLARUS_ERR_DATA_INTEGRITY');
-      return this.ctx.uow.read(tenantId, (tx) => this.protection.tenantKey(tx, tenantId, 'export', Number(match[2])));
-    };
+    return tenantKeyLookup(this.ctx.uow, this.protection, tenantId, 'export');
   }
 
   /** The requester's ready export, or the reason it cannot be downloaded. */
