@@ -4,34 +4,27 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import sharp from 'sharp';
-import { eicarTestString, startClamd, type ClamdInstance } from '../helpers/clamd.ts';
-import { adminUrl } from '../helpers/test-databases.ts';
-import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
+import { eicarTestString } from '../helpers/clamd.ts';
+import type { TestSystem } from '../helpers/test-system.ts';
 import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
 import { createPatient } from '../helpers/patients.ts';
 import { dicomInstance, mzHeader } from '../fixtures/ingest/builders.ts';
+import { startUploadSystem, type UploadSystem } from '../helpers/upload-system.ts';
 
 const pydicom = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const LIMIT = 2 * 1024 * 1024;
-let clamd: ClamdInstance;
 let system: TestSystem;
 let admin: SignedInUser;
 let technician: SignedInUser;
 let db: pg.Client;
 
+let uploads: UploadSystem;
+
 before(async () => {
-  clamd = await startClamd();
-  system = await startTestSystem({ env: { CLAMD_URL: clamd.url, CLARUS_UPLOAD_MAX_BYTES: String(LIMIT) } });
-  admin = await newTenantWithAdmin(system);
-  technician = await addUser(system, admin, ['Technician']);
-  db = new pg.Client({ connectionString: adminUrl(system.databases.mainName) });
-  await db.connect();
+  uploads = await startUploadSystem({ CLARUS_UPLOAD_MAX_BYTES: String(LIMIT) });
+  ({ system, admin, technician, db } = uploads);
 });
-after(async () => {
-  await db.end();
-  await system.close();
-  await clamd.stop();
-});
+after(async () => uploads.close());
 
 const upload = (user: SignedInUser, url: string, bytes: Buffer, type: string) => user.client.request('POST', url, bytes, { 'content-type': type });
 const count = async (table: string) => ((await db.query(`select count(*)::int as n from ${table}`)).rows[0] as { n: number }).n;

@@ -10,35 +10,27 @@ import { join } from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
 import pg from 'pg';
-import { startClamd, type ClamdInstance } from '../helpers/clamd.ts';
-import { adminUrl } from '../helpers/test-databases.ts';
-import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
-import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
+import type { TestSystem } from '../helpers/test-system.ts';
+import type { SignedInUser } from '../helpers/journeys.ts';
 import { createPatient } from '../helpers/patients.ts';
 import { MemoryBudget } from '../../src/services/images/memory-budget.ts';
 import { dicomInstance, element, item, mzHeader, UNDEFINED } from '../fixtures/ingest/builders.ts';
+import { startUploadSystem, type UploadSystem } from '../helpers/upload-system.ts';
 
 const MiB = 1024 * 1024;
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
-let clamd: ClamdInstance;
 let system: TestSystem;
 let admin: SignedInUser;
 let technician: SignedInUser;
 let db: pg.Client;
 
+let uploads: UploadSystem;
+
 before(async () => {
-  clamd = await startClamd();
-  system = await startTestSystem({ env: { CLAMD_URL: clamd.url, CLARUS_UPLOAD_MAX_BYTES: String(64 * MiB) } });
-  admin = await newTenantWithAdmin(system);
-  technician = await addUser(system, admin, ['Technician']);
-  db = new pg.Client({ connectionString: adminUrl(system.databases.mainName) });
-  await db.connect();
+  uploads = await startUploadSystem({ CLARUS_UPLOAD_MAX_BYTES: String(64 * MiB) });
+  ({ system, admin, technician, db } = uploads);
 });
-after(async () => {
-  await db.end();
-  await system.close();
-  await clamd.stop();
-});
+after(async () => uploads.close());
 
 const uid = (n: number) => `1.2.826.0.1.3680043.8.498.${process.pid}.${n}`;
 const upload = (user: SignedInUser, url: string, bytes: Buffer) => user.client.request('POST', url, bytes, { 'content-type': 'application/dicom' });

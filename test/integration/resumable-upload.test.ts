@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { eicarTestString, startClamd, type ClamdInstance } from '../helpers/clamd.ts';
+import { eicarTestString } from '../helpers/clamd.ts';
 import type { Reply } from '../helpers/http-client.ts';
 import { addUser, newTenantWithAdmin, type SignedInUser } from '../helpers/journeys.ts';
 import { createPatient } from '../helpers/patients.ts';
-import { adminUrl } from '../helpers/test-databases.ts';
-import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
+import type { TestSystem } from '../helpers/test-system.ts';
 import { dicomInstance, element } from '../fixtures/ingest/builders.ts';
+import { startUploadSystem, type UploadSystem } from '../helpers/upload-system.ts';
 
 /**
  * Resumable uploads over the tus 1.0.0 protocol (issue 6 item 1, docs/api-images.md): chunks are
@@ -21,28 +21,21 @@ import { dicomInstance, element } from '../fixtures/ingest/builders.ts';
  */
 const LIMIT = 2 * 1024 * 1024;
 const TUS = { 'tus-resumable': '1.0.0' };
-let clamd: ClamdInstance;
 let system: TestSystem;
 let admin: SignedInUser;
 let technician: SignedInUser;
 let db: pg.Client;
 let port = 0;
 
+let uploads: UploadSystem;
+
 before(async () => {
-  clamd = await startClamd();
-  system = await startTestSystem({ env: { CLAMD_URL: clamd.url, CLARUS_UPLOAD_MAX_BYTES: String(LIMIT) } });
+  uploads = await startUploadSystem({ CLARUS_UPLOAD_MAX_BYTES: String(LIMIT) });
+  ({ system, admin, technician, db } = uploads);
   await system.app.listen({ port: 0, host: '127.0.0.1' });
   port = (system.app.server.address() as AddressInfo).port;
-  admin = await newTenantWithAdmin(system);
-  technician = await addUser(system, admin, ['Technician']);
-  db = new pg.Client({ connectionString: adminUrl(system.databases.mainName) });
-  await db.connect();
 });
-after(async () => {
-  await db.end();
-  await system.close();
-  await clamd.stop();
-});
+after(async () => uploads.close());
 
 const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
 const metadata = (contentType: string, patientId?: string) => [`contentType ${b64(contentType)}`, ...(patientId ? [`patientId ${b64(patientId)}`] : [])].join(',');
