@@ -5,6 +5,7 @@ import { HomePage } from './pages/home/HomePage';
 import { MfaPage } from './pages/MfaPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { KeysPage } from './pages/admin/KeysPage';
+import { DeidSettingsPage } from './pages/admin/DeidSettingsPage';
 import { ServiceAccountsPage } from './pages/admin/ServiceAccountsPage';
 import { AuditPage } from './pages/audit/AuditPage';
 import { DisclosuresPage } from './pages/audit/DisclosuresPage';
@@ -53,6 +54,8 @@ function page(path: string) {
       return <AuditPage />;
     case paths.adminKeys:
       return <KeysPage />;
+    case paths.adminDeid:
+      return <DeidSettingsPage />;
     case paths.researchExports:
       return <ResearchExportsPage />;
     case uploadDicomPath:

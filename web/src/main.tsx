@@ -9,6 +9,7 @@ import './styles/pages.css';
 import './styles/audit.css';
 import './styles/images.css';
 import './styles/research.css';
+import './styles/deid.css';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('The page has no #root element.');

@@ -26,13 +26,15 @@ export type Permission =
   | 'reconciliation.manage'
   | 'images.pixel-review'
   | 'consents.manage'
-  | 'research.export';
+  | 'research.export'
+  | 'deid.configure';
 
 const rolePermissions: Record<Role, readonly Permission[]> = {
   Administrator: [
     'users.manage', 'patients.read', 'patients.create', 'patients.update', 'care-team.read', 'care-team.manage',
     'service-accounts.manage', 'tenant-settings.manage', 'audit.read', 'audit.export', 'patients.erase', 'keys.read', 'keys.manage',
     'images.read', 'images.upload', 'images.metadata', 'images.pixel-review', 'consents.manage', 'research.export', 'reconciliation.manage',
+    'deid.configure',
   ],
   Radiologist: ['patients.read', 'care-team.read', 'images.read', 'images.upload', 'images.metadata', 'images.pixel-review', 'research.export'],
   Clinician: ['patients.read', 'patients.break-glass', 'care-team.read', 'images.read', 'consents.manage'],

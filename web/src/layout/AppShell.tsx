@@ -53,6 +53,7 @@ export function AppShell({ title, children }: { title: string; children: ReactNo
           {can(me, 'service-accounts.manage') && <NavLink to={paths.adminServiceAccounts}>Service accounts</NavLink>}
           {can(me, 'tenant-settings.manage') && <NavLink to={paths.adminSettings}>Settings</NavLink>}
           {can(me, 'keys.read') && <NavLink to={paths.adminKeys}>Encryption keys</NavLink>}
+          {can(me, 'deid.configure') && <NavLink to={paths.adminDeid}>De-identification</NavLink>}
           {can(me, 'audit.read') && <NavLink to={paths.adminAudit}>Audit</NavLink>}
         </nav>
         <div className="topbar-user">

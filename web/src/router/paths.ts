@@ -15,6 +15,7 @@ export const paths = {
   adminSettings: '/admin/settings',
   adminAudit: '/admin/audit',
   adminKeys: '/admin/keys',
+  adminDeid: '/admin/de-identification',
   reconciliation: '/images/reconciliation',
   researchExports: '/research/exports',
 } as const;

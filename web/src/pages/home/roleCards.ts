@@ -25,6 +25,7 @@ export const roleCards: readonly RoleCard[] = [
       { label: 'Manage API keys', to: paths.adminServiceAccounts },
       { label: 'Organisation settings', to: paths.adminSettings },
       { label: 'Rotate encryption keys', to: paths.adminKeys },
+      { label: 'De-identification: pixel masks and allow-lists', to: paths.adminDeid },
       { label: 'File unmatched DICOM to its patient', to: paths.reconciliation },
       { label: 'Manage AI models' },
       { label: 'Review security events', to: paths.adminUsers },
