@@ -13,6 +13,12 @@ export const pendingObjectRepository = {
     await tx.deleteFrom('pending_objects').where('id', '=', id).execute();
   },
 
+  /** Settles several objects in one statement (a STOW-RS batch's index transaction). */
+  async settleAll(tx: Tx, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.deleteFrom('pending_objects').where('id', 'in', ids).execute();
+  },
+
   async olderThan(tx: Tx, cutoff: Date, limit: number): Promise<{ id: string; tenantId: string }[]> {
     const rows = await tx.selectFrom('pending_objects').select(['id', 'tenant_id']).where('created_at', '<=', cutoff).orderBy('created_at').limit(limit).execute();
     return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));

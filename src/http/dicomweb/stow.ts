@@ -11,8 +11,10 @@ import { isValidUid } from './uids.ts';
  * STOW-RS (PS3.18 §10.5): a multipart/related body of DICOM Part 10 instances, each taken through
  * the one ingest pipeline (size limit, malware scan, validation, patient match by Patient ID ↔ MRN,
  * encryption, index, audit) as if it had been uploaded alone, streamed from the request into the
- * pipeline. Parts are committed one by one, as the standard allows: the answer says which were
- * stored and why the others were not (§10.5.3).
+ * pipeline. Each part is stored or refused on its own, as the standard allows: the answer says which
+ * were stored and why the others were not (§10.5.3). Parts whose objects are written are indexed
+ * several to a transaction, with one audit append (IndexBatch); a part refused there is indexed
+ * again alone, so it does not take the others with it.
  */
 
 /** Failure Reason (0008,1197) values (PS3.18 §10.5.3 with the C-STORE statuses of PS3.4 Annex B.2.3). */
@@ -61,7 +63,8 @@ export interface StowRequest {
   limits: MultipartLimits;
   /**
    * Parts in the pipeline at once. A part's bytes flow only while it is the one being read from the
-   * body; the earlier ones may still be validating and storing.
+   * body; the earlier ones may still be validating and storing. A part whose object is written and
+   * that only waits for its index transaction (IndexBatch: at most 16 wait, or 200 ms) is not counted.
    */
   maxInFlightParts: number;
   /** Unexpected failures of one part (logged by the caller; the part is reported as a processing failure). */
@@ -136,9 +139,11 @@ function checkContentType(contentType: string | undefined): { boundary: string; 
 export async function runStow(services: Services, principal: Principal, origin: RequestOrigin, request: StowRequest): Promise<StowAnswer> {
   const { boundary, partType } = checkContentType(request.contentType);
   const results: PartResult[] = [];
+  // The parts' index transactions and audit appends, several parts to one (IndexBatch).
+  const indexBatch = services.ingest.indexBatch(principal);
   let structural: MultipartError | undefined;
 
-  const handle = async (part: Part): Promise<PartResult> => {
+  const handle = async (part: Part, onIndexWaiting: () => void): Promise<PartResult> => {
     const type = part.headers.get('content-type');
     if (type !== undefined && parseMediaType(type)?.essence !== partType) {
       part.body.destroy();
@@ -148,7 +153,7 @@ export async function runStow(services: Services, principal: Principal, origin: 
     try {
       const outcome = await services.ingest.ingest(principal, {
         source: part.body, declaredSize: length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : null, contentType: partType,
-        patientId: null, studyId: null, channel: 'stow', studyInstanceUid: request.studyUid ?? null, holdUnmatched: true,
+        patientId: null, studyId: null, channel: 'stow', studyInstanceUid: request.studyUid ?? null, holdUnmatched: true, indexBatch, onIndexWaiting,
       }, origin);
       return { stored: true, held: outcome.status === 'reconciliation', uids: storedUids(part.head()) };
     } catch (error) {
@@ -161,23 +166,52 @@ export async function runStow(services: Services, principal: Principal, origin: 
     }
   };
 
+  // A part holds a slot until it is done, or until only its index transaction is left to wait for
+  // (its object written): the next parts can then reach the same index transaction. Once the body is
+  // read and every part still open waits for it, that transaction need not wait for more.
   const inFlight = new Set<Promise<void>>();
+  const tasks: Promise<void>[] = [];
+  let open = 0;
+  let waiting = 0;
+  let bodyRead = false;
+  const nothingMoreComing = () => {
+    if (bodyRead && waiting === open) indexBatch.flushNow();
+  };
   try {
     for await (const part of readMultipart(request.body, boundary, { ...request.limits, headBytes: HEAD_BYTES })) {
       // Only earlier parts are waited for: their content has been read completely, so they can finish.
       while (inFlight.size >= request.maxInFlightParts) await Promise.race(inFlight);
-      const task: Promise<void> = handle(part).then((result) => {
+      let free: () => void = () => undefined;
+      const slot: Promise<void> = new Promise<void>((resolve) => {
+        free = resolve;
+      }).then(() => {
+        inFlight.delete(slot);
+      });
+      inFlight.add(slot);
+      let isWaiting = false;
+      const onIndexWaiting = () => {
+        isWaiting = true;
+        waiting += 1;
+        free();
+        nothingMoreComing();
+      };
+      open += 1;
+      tasks.push(handle(part, onIndexWaiting).then((result) => {
         results[part.index] = result;
       }).finally(() => {
-        inFlight.delete(task);
-      });
-      inFlight.add(task);
+        open -= 1;
+        if (isWaiting) waiting -= 1;
+        free();
+        nothingMoreComing();
+      }));
     }
   } catch (error) {
     if (!(error instanceof MultipartError)) throw error;
     structural = error;
   } finally {
-    await Promise.all(inFlight);
+    bodyRead = true;
+    nothingMoreComing();
+    await Promise.all(tasks);
   }
   // A body that is not multipart as declared, before anything was stored: the request is refused as a whole.
   if (structural && !results.some((r) => r.stored)) throw new ClarusError(structural.problem === 'nested' ? 'CLARUS_ERR_UNSUPPORTED_MEDIA_TYPE' : 'CLARUS_ERR_MULTIPART_MALFORMED');

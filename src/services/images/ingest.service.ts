@@ -20,6 +20,7 @@ import { MemoryBudget } from './memory-budget.ts';
 import { STREAMING_MIN_BYTES, validateStagedDicom } from './streamed-dicom.ts';
 import { UploadStaging } from './upload-staging.ts';
 import { contentOf, storedSizeOf, validateUpload, type AcceptedFile, type UploadLimits, type ValidatedFile } from './validate-upload.ts';
+import { IndexBatch, runAlone, type IndexWork } from './index-batch.ts';
 import { describeInstance, type InstanceFacts } from './instance-facts.ts';
 import type { HeldOutcome, ReconciliationParking } from './reconciliation-parking.ts';
 
@@ -56,6 +57,13 @@ export interface IngestRequest {
    * Callers opt in, as they must be able to answer "held".
    */
   holdUnmatched?: boolean;
+  /**
+   * STOW-RS: the index transaction is shared with other parts of the same request (index-batch.ts).
+   * Not with `onIndexed`. Single uploads and DIMSE index alone.
+   */
+  indexBatch?: IndexBatch | undefined;
+  /** Called when only the shared index transaction is left to wait for (STOW-RS frees the part's slot). */
+  onIndexWaiting?: (() => void) | undefined;
   /** Runs inside the transaction that indexes a new instance (reconciliation: the parked item goes with it). */
   onIndexed?: ((tx: Tx, instanceId: string) => Promise<void>) | undefined;
 }
@@ -98,6 +106,13 @@ export class IngestService {
   }
 
   private readonly memory: MemoryBudget;
+  /** Per index transaction: the study and series rows it has seen, by blind index (placeInStudy). */
+  private readonly placedInTx = new WeakMap<Tx, Map<string, { id: string; patient_id: string; modalities: string[] } | { id: string; study_id: string }>>();
+
+  /** A group commit for the index transactions of one request's instances (STOW-RS: `IngestRequest.indexBatch`). */
+  indexBatch(principal: Principal): IndexBatch {
+    return new IndexBatch(this.ctx.uow, principal.tenantId);
+  }
 
   ingest(principal: Principal, request: IngestRequest & { holdUnmatched: true }, origin: RequestOrigin): Promise<IngestOutcome | HeldOutcome>;
   ingest(principal: Principal, request: IngestRequest, origin: RequestOrigin): Promise<IngestOutcome>;
@@ -275,8 +290,8 @@ export class IngestService {
       // Held files go from their buffer; streamed DICOM from its staged object again, preamble zeroed.
       const size = storedSizeOf(file);
       await this.objects.putWithKey(plan.key, instanceId, await contentOf(file));
-      const indexed = await this.ctx.uow.run(tenantId, async (tx) => {
-        await pendingObjectRepository.settle(tx, instanceId);
+      const index: IndexWork<{ studyId: string; seriesId: string } | undefined> = async (tx, steps) => {
+        steps.settle(instanceId);
         // Read again inside the index transaction: a patient erased meanwhile (key destroyed) gets no
         // new rows. The unwrap is the keyring's cached one; the blind-index key never rotates.
         const key = await this.protection.patientKey(tx, tenantId, plan.patientId, 1);
@@ -295,9 +310,19 @@ export class IngestService {
         // Inside the transaction (AUD-1, fail-closed): no acknowledged upload without its record.
         // Before the upload's audit entry: a refusal here (the item went meanwhile) leaves no entry behind.
         await request.onIndexed?.(tx, instanceId);
-        await this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: size } });
+        // Appended after the rows (of every part of a batch) and durable before the commit.
+        steps.audit(() => this.ctx.audit.recordFor(principal, origin, { action: 'image.upload', outcome: 'success', resourceType: 'instance', resourceId: instanceId, patientId: plan.patientId, details: { channel: request.channel, kind: file.kind, bytes: size } }));
         return where;
-      });
+      };
+      let indexed: Awaited<ReturnType<typeof index>>;
+      // STOW-RS: with other parts of the request (IndexBatch: several per transaction, one audit append); otherwise alone.
+      if (request.indexBatch && !request.onIndexed) {
+        const queued = request.indexBatch.add(index);
+        request.onIndexWaiting?.();
+        indexed = await queued;
+      } else {
+        indexed = await runAlone(this.ctx.uow, tenantId, index);
+      }
       if (!indexed) {
         // A concurrent upload of the same SOP Instance UID won: ours is a duplicate or a conflict.
         await this.discard(tenantId, instanceId);
@@ -353,9 +378,31 @@ export class IngestService {
   /** Finds or creates the study and the series of an instance, sealing their identifying values. */
   private async placeInStudy(tx: Tx, key: KeyHandle, indexer: BlindIndexer, tenantId: string, patientId: string, facts: InstanceFacts, chosenStudy: string | null): Promise<{ studyId: string; seriesId: string }> {
     const now = this.ctx.clock();
-    let study = chosenStudy && facts.generatedUids
+    // The studies and series this transaction already placed instances in (a STOW-RS batch: the
+    // instances of one study and series follow each other): rows seen in this transaction stay valid
+    // in it, so they are not read again.
+    let placed = this.placedInTx.get(tx);
+    if (!placed) {
+      placed = new Map();
+      this.placedInTx.set(tx, placed);
+    }
+    const byUid = !(chosenStudy && facts.generatedUids);
+    const studyIndex = indexer.exact('uid', facts.studyInstanceUid);
+    const studyKey = `study:${studyIndex.toString('hex')}`;
+    const seriesIndex = indexer.exact('uid', facts.seriesInstanceUid);
+    const seriesKey = `series:${seriesIndex.toString('hex')}`;
+    const known = byUid ? placed.get(studyKey) as { id: string; patient_id: string; modalities: string[] } | undefined : undefined;
+    if (known && known.patient_id === patientId) {
+      if (facts.modality && !known.modalities.includes(facts.modality)) {
+        await imageRepository.addModality(tx, tenantId, known.id, facts.modality, now);
+        known.modalities = [...known.modalities, facts.modality];
+      }
+      const knownSeries = placed.get(seriesKey) as { id: string; study_id: string } | undefined;
+      if (knownSeries && knownSeries.study_id === known.id) return { studyId: known.id, seriesId: knownSeries.id };
+    }
+    let study = !byUid
       ? await tx.selectFrom('studies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', chosenStudy).where('patient_id', '=', patientId).executeTakeFirst()
-      : await imageRepository.studyByUid(tx, tenantId, indexer.exact('uid', facts.studyInstanceUid));
+      : await imageRepository.studyByUid(tx, tenantId, studyIndex);
     if (chosenStudy && facts.generatedUids && !study) throw new ClarusError('CLARUS_ERR_NOT_FOUND');
     if (!study) {
       const id = randomUUID();
@@ -379,10 +426,11 @@ export class IngestService {
     // the study row (FOR UPDATE) until commit — and the commit waits for the audit entry — which made
     // the instances of one study, arriving together, take turns.
     if (facts.modality && !modalities.includes(facts.modality)) await imageRepository.addModality(tx, tenantId, studyId, facts.modality, now);
-    const seriesIndex = indexer.exact('uid', facts.seriesInstanceUid);
+    if (byUid) placed.set(studyKey, { id: studyId, patient_id: patientId, modalities: facts.modality && !modalities.includes(facts.modality) ? [...modalities, facts.modality] : modalities });
     const series = await imageRepository.seriesByUid(tx, tenantId, seriesIndex);
     if (series) {
       if (series.study_id !== studyId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+      placed.set(seriesKey, { id: series.id, study_id: studyId });
       return { studyId, seriesId: series.id };
     }
     const newSeriesId = randomUUID();
@@ -393,9 +441,9 @@ export class IngestService {
       description_enc: facts.seriesDescription ? this.protection.sealValue(key, tenantId, 'series', newSeriesId, 'seriesDescription', facts.seriesDescription) : null,
     });
     // A concurrent upload of the same new series may have inserted it first: use whichever row exists.
-    const placed = await imageRepository.seriesByUid(tx, tenantId, seriesIndex);
-    if (!placed || placed.study_id !== studyId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
-    const seriesId = placed.id;
-    return { studyId, seriesId };
+    const inserted = await imageRepository.seriesByUid(tx, tenantId, seriesIndex);
+    if (!inserted || inserted.study_id !== studyId) throw new ClarusError('CLARUS_ERR_PATIENT_MISMATCH');
+    placed.set(seriesKey, { id: inserted.id, study_id: studyId });
+    return { studyId, seriesId: inserted.id };
   }
 }
