@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import type { InstanceRow } from '../../data/repositories/image.repository.ts';
 import type { PixelReviewRow } from '../../data/repositories/pixel-review.repository.ts';
@@ -11,6 +10,7 @@ import { deidentifyImage } from '../../deid/image-deidentify.ts';
 import { deidentifyNifti } from '../../deid/nifti-deidentify.ts';
 import type { PatientObjects } from '../patient-objects.ts';
 import type { EffectiveDeidSettings } from './deid-settings.service.ts';
+import { readExactly } from '../read-exactly.ts';
 
 /** One instance de-identified in memory, or why it could not be. Never identified bytes. */
 export type DeidentifiedCopy =
@@ -29,20 +29,6 @@ export interface CopyPlan {
   patientKey?: KeyHandle;
 }
 
-async function readExact(stream: Readable, size: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (offset + chunk.length > size) {
-      stream.destroy();
-      throw new Error('stored object longer than its index entry');
-    }
-    chunk.copy(out, offset);
-    offset += chunk.length;
-  }
-  if (offset !== size) throw new Error('stored object shorter than its index entry');
-  return out;
-}
 
 /**
  * Makes de-identified copies of stored instances (DEID-1..4) for the AI input path and research
@@ -55,7 +41,7 @@ export class DeidentifiedCopies {
 
   /** The stored (identified) bytes, for checks that never leave this process (e.g. pixel-text facts). */
   async read(tenantId: string, row: InstanceRow, patientKey?: KeyHandle): Promise<Buffer> {
-    return readExact(await this.objects.open(tenantId, row.id, patientKey), Number(row.size));
+    return readExactly(await this.objects.open(tenantId, row.id, patientKey), Number(row.size), (found) => new Error(`stored object ${found} than its index entry`));
   }
 
   async copy(row: InstanceRow, plan: CopyPlan, keys: TenantPseudonyms): Promise<DeidentifiedCopy> {

@@ -18,24 +18,11 @@ import type { PatientScopeService } from '../patient-scope.service.ts';
 import { stageUpload } from './stage-upload.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { STREAMING_MIN_BYTES, validateStagedDicom } from './streamed-dicom.ts';
-import { UploadStaging } from './upload-staging.ts';
+import { readStaged, UploadStaging } from './upload-staging.ts';
 import { contentOf, storedSizeOf, validateUpload, type AcceptedFile, type UploadLimits, type ValidatedFile } from './validate-upload.ts';
 import { IndexBatch, runAlone, type IndexWork } from './index-batch.ts';
 import { describeInstance, type InstanceFacts } from './instance-facts.ts';
 import type { HeldOutcome, ReconciliationParking } from './reconciliation-parking.ts';
-
-/** Reads a stream of known length into one buffer, without the chunk list and copy of a concat. */
-async function readExactly(stream: Readable, size: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (offset + chunk.length > size) throw new IngestRefusal('MALFORMED', 'the staged object is longer than what was received');
-    chunk.copy(out, offset);
-    offset += chunk.length;
-  }
-  if (offset !== size) throw new IngestRefusal('TRUNCATED', 'the staged object is shorter than what was received');
-  return out;
-}
 
 export type IngestChannel = 'upload' | 'stow' | 'dimse';
 
@@ -242,7 +229,7 @@ export class IngestService {
     }
     const release = await this.memory.acquire(parked.size);
     try {
-      const bytes = await readExactly(await parked.open(), parked.size);
+      const bytes = await readStaged(await parked.open(), parked.size);
       // The content hash is of the bytes as received (the preamble not yet zeroed), as for any upload.
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const file = await validateUpload(bytes, 'application/dicom', this.settings);

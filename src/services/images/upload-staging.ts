@@ -3,6 +3,7 @@ import type { KeyHandle } from '../../crypto/keys/key-material.ts';
 import { IngestRefusal } from '../../ingest/ingest-errors.ts';
 import type { EncryptedBlobStore } from '../../storage/encrypted-blob-store.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import { readExactly } from '../read-exactly.ts';
 
 /** Uploads up to this size are held in memory while they are received and scanned. */
 export const INLINE_STAGING_MAX = 1024 * 1024;
@@ -18,17 +19,11 @@ export interface StagingDeps {
   memory: MemoryBudget;
 }
 
-/** Reads a stream of known length into one buffer, without the chunk list and copy of a concat. */
-async function readExactly(stream: Readable, size: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (offset + chunk.length > size) throw new IngestRefusal('MALFORMED', 'the staged object is longer than what was received');
-    chunk.copy(out, offset);
-    offset += chunk.length;
-  }
-  if (offset !== size) throw new IngestRefusal('TRUNCATED', 'the staged object is shorter than what was received');
-  return out;
+/** The staged object is what was received, or the upload is refused (never padded, never cut). */
+export function readStaged(stream: Readable, size: number): Promise<Buffer> {
+  return readExactly(stream, size, (found) => found === 'longer'
+    ? new IngestRefusal('MALFORMED', 'the staged object is longer than what was received')
+    : new IngestRefusal('TRUNCATED', 'the staged object is shorter than what was received'));
 }
 
 /**
@@ -106,7 +101,7 @@ export class UploadStaging {
     if (!key) throw new Error('nothing was staged');
     const release = await this.deps.memory.acquire(expectedSize);
     try {
-      return { bytes: await readExactly(await this.deps.store.open(() => Promise.resolve(key), this.id), expectedSize), release };
+      return { bytes: await readStaged(await this.deps.store.open(() => Promise.resolve(key), this.id), expectedSize), release };
     } catch (error) {
       release();
       throw error;
