@@ -21,6 +21,21 @@ export interface BenchPostgres {
 }
 
 /** A free loopback TCP port (the OS picks one; the probe socket is closed again). */
+/**
+ * The main and audit databases of a Clarus under benchmark, and an ordinary application role (no
+ * superuser, no BYPASSRLS) as in production, so that row-level security applies; migrations run as
+ * the owner through the *_MIGRATION_URL settings.
+ */
+export async function createClarusDatabases(pgc: BenchPostgres): Promise<{ user: string; password: string }> {
+  const role = { user: 'clarus_bench_app', password: randomBytes(18).toString('base64url') };
+  await pgc.admin(async (c) => {
+    await c.query(`create role ${role.user} login nosuperuser nobypassrls password '${role.password}'`);
+    await c.query('create database clarus');
+    await c.query('create database clarus_audit');
+  });
+  return role;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();

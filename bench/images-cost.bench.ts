@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startClamd } from '../test/helpers/clamd.ts';
 import { dicomInstance, element } from '../test/fixtures/ingest/builders.ts';
-import { cpuBetween, freePort, ms, percentile, postgresCpu, startBenchPostgres } from './bench-support.ts';
+import { cpuBetween, freePort, ms, percentile, postgresCpu, startBenchPostgres, createClarusDatabases } from './bench-support.ts';
 
 const instancesWanted = Number(process.env.BENCH_INSTANCES ?? 500);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -97,12 +97,7 @@ async function main(): Promise<void> {
   const statementsFile = join(dataDir, 'statements.json');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const app = { user: 'clarus_bench_app', password: randomBytes(18).toString('base64url') };
-  await pgc.admin(async (c) => {
-    await c.query(`create role ${app.user} login nosuperuser nobypassrls password '${app.password}'`);
-    await c.query('create database clarus');
-    await c.query('create database clarus_audit');
-  });
+  const app = await createClarusDatabases(pgc);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root',
     NODE_ENV: 'test', PORT: String(port), CLARUS_PUBLIC_URL: base, CLARUS_DATA_DIR: dataDir, CLARUS_LOG_LEVEL: 'warn',

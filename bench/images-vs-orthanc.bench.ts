@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startClamd, type ClamdInstance } from '../test/helpers/clamd.ts';
 import { dicomInstance, element } from '../test/fixtures/ingest/builders.ts';
-import { count, cpuBetween, freePort, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { count, cpuBetween, freePort, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres, createClarusDatabases } from './bench-support.ts';
 
 const instancesWanted = Number(process.env.BENCH_INSTANCES ?? 500);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -166,12 +166,7 @@ async function startClarus(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'clarus-bench-images-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const app = { user: 'clarus_bench_app', password: randomBytes(18).toString('base64url') };
-  await pgc.admin(async (c) => {
-    await c.query(`create role ${app.user} login nosuperuser nobypassrls password '${app.password}'`);
-    await c.query('create database clarus');
-    await c.query('create database clarus_audit');
-  });
+  const app = await createClarusDatabases(pgc);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root',
     NODE_ENV: 'test', PORT: String(port), CLARUS_PUBLIC_URL: base, CLARUS_DATA_DIR: dataDir, CLARUS_LOG_LEVEL: 'warn',

@@ -28,7 +28,7 @@ import { ClarusError } from '../src/domain/error-catalog.ts';
 import type { EncryptedPatientColumn, PatientInput } from '../src/domain/patient.ts';
 import type { Principal, RequestOrigin } from '../src/services/context.ts';
 import { NAME_CANDIDATE_CAP, searchPatients, type PatientSearch } from '../src/services/patient-search.ts';
-import { count, cpuBetween, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { count, cpuBetween, machineCpu, ms, percentile, postgresCpu, startBenchPostgres, type BenchPostgres, createClarusDatabases } from './bench-support.ts';
 
 const targetPatients = Number(process.env.BENCH_PATIENTS ?? 100_000);
 const lookups = Number(process.env.BENCH_LOOKUPS ?? 2000);
@@ -173,12 +173,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   try {
     // As in production: migrations as the owner, the application as an ordinary role (RLS applies).
-    const app = { user: 'clarus_bench_app', password: randomBytes(18).toString('base64url') };
-    await pgc.admin(async (c) => {
-      await c.query(`create role ${app.user} login nosuperuser nobypassrls password '${app.password}'`);
-      await c.query('create database clarus');
-      await c.query('create database clarus_audit');
-    });
+    const app = await createClarusDatabases(pgc);
     const config = loadConfig({
       NODE_ENV: 'test', CLARUS_DATA_DIR: dataDir, CLARUS_PUBLIC_URL: 'http://localhost:8080', CLARUS_LOG_LEVEL: 'warn',
       CLARUS_JWT_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

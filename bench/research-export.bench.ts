@@ -40,7 +40,7 @@ import { addUser, newTenantWithAdmin, type SignedInUser } from '../test/helpers/
 import { createPatient, patientBody } from '../test/helpers/patients.ts';
 import { TestClock } from '../test/helpers/test-clock.ts';
 import type { TestSystem } from '../test/helpers/test-system.ts';
-import { count, cpuBetween, machineCpu, postgresCpu, startBenchPostgres, type BenchPostgres } from './bench-support.ts';
+import { count, cpuBetween, machineCpu, postgresCpu, startBenchPostgres, type BenchPostgres, createClarusDatabases } from './bench-support.ts';
 
 const instances = Number(process.env.BENCH_INSTANCES ?? 500);
 const uploadClients = Number(process.env.BENCH_UPLOAD_CLIENTS ?? 4);
@@ -205,12 +205,7 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
   try {
-    const role = { user: 'clarus_bench_app', password: randomBytes(18).toString('base64url') };
-    await pgc.admin(async (c) => {
-      await c.query(`create role ${role.user} login nosuperuser nobypassrls password '${role.password}'`);
-      await c.query('create database clarus');
-      await c.query('create database clarus_audit');
-    });
+    const role = await createClarusDatabases(pgc);
     const config = loadConfig({
       NODE_ENV: 'test', CLARUS_DATA_DIR: dataDir, CLARUS_PUBLIC_URL: 'http://localhost:8080', CLARUS_LOG_LEVEL: 'warn',
       CLARUS_JWT_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
